@@ -1,0 +1,198 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as resources from "@pulumi/azure-native/resources";
+import * as k8s from "@pulumi/kubernetes";
+import { INGRESS_GATEWAYS, IngressGatewayInfo } from "../policy-pack/lib/aks";
+import { withKubeloginMode } from "./kubeconfig";
+
+/** Arguments of {@link AksCluster}. */
+export interface AksClusterArgs {
+    /** Azure region of the resource group and the cluster. */
+    readonly location: pulumi.Input<string>;
+    /** Name of the resource group to create. */
+    readonly resourceGroupName: string;
+    /** Cluster name (also its DNS prefix). */
+    readonly clusterName: string;
+    /** Kubernetes version, `major.minor` (latest patch) or a full patch version. */
+    readonly kubernetesVersion: pulumi.Input<string>;
+    /** AKS pricing tier; Standard adds the uptime SLA. */
+    readonly tier: pulumi.Input<"Free" | "Standard" | "Premium">;
+    /** The system node pool (the only inline pool: Azure cannot change inline pools later). */
+    readonly systemPool: {
+        readonly vmSize: pulumi.Input<string>;
+        readonly count: pulumi.Input<number>;
+        /** Availability zones; empty for none. */
+        readonly zones: readonly string[];
+        /** Cluster autoscaler bounds; omit for a fixed count. */
+        readonly autoscaling?: { readonly minCount: number; readonly maxCount: number };
+    };
+    /** Istio add-on revisions: one, or two consecutive during a canary upgrade. */
+    readonly revisions: readonly string[];
+    /** Which add-on ingress gateways to run. The external one is on unless set false. */
+    readonly ingressGateways: { readonly external: boolean; readonly internal: boolean };
+    /** Network policy engine; Cilium runs as the Azure CNI overlay dataplane. Default cilium. */
+    readonly networkPolicy?: "cilium" | "azure" | "calico" | "none";
+    /** Entra ID integration with Azure RBAC. Omit for Kubernetes RBAC with local accounts. */
+    readonly aad?: {
+        readonly adminGroupObjectIds: readonly string[];
+        /** kubelogin login mode the Kubernetes provider uses (see README). */
+        readonly kubeloginMode: string;
+    };
+    /** Disable static local accounts (needs `aad`). Default false. */
+    readonly disableLocalAccounts?: boolean;
+    /** API server authorized IP ranges; empty for none. */
+    readonly authorizedIpRanges?: readonly string[];
+    /** Kubernetes auto-upgrade channel. Default patch. */
+    readonly upgradeChannel?: pulumi.Input<string>;
+    /** Node OS auto-upgrade channel. Default NodeImage. */
+    readonly nodeOsUpgradeChannel?: pulumi.Input<string>;
+    /** Run the Key Vault Secrets Store CSI driver add-on (ingress TLS certificates). Default false. */
+    readonly enableKeyVaultSecretsProvider?: boolean;
+    /** Protect the ManagedCluster against deletion. Default false. */
+    readonly protect?: boolean;
+    /** Tags for the Azure resources. */
+    readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/**
+ * An AKS cluster with the managed Istio add-on, and the Kubernetes provider every in-cluster
+ * resource uses.
+ *
+ * The service mesh profile (mode, revisions, ingress gateways) is set at creation, so istiod and
+ * the gateways come up with the cluster in one Azure operation.
+ */
+export class AksCluster extends pulumi.ComponentResource {
+    public readonly resourceGroupName: pulumi.Output<string>;
+    public readonly clusterName: pulumi.Output<string>;
+    public readonly clusterId: pulumi.Output<string>;
+    /** Revisions the add-on runs, as Azure reports them. */
+    public readonly revisions: pulumi.Output<string[]>;
+    /** The add-on's ingress gateways that are enabled, external first. */
+    public readonly ingressGateways: IngressGatewayInfo[];
+    public readonly oidcIssuerUrl: pulumi.Output<string>;
+    /** Identity of the Key Vault Secrets Store CSI add-on, when enabled. */
+    public readonly keyVaultSecretsProviderIdentity: pulumi.Output<{ clientId?: string; objectId?: string } | undefined>;
+    /** Kubeconfig for the provider (secret). For AAD clusters it runs kubelogin. */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** Explicit Kubernetes provider for everything in the cluster. */
+    public readonly provider: k8s.Provider;
+
+    constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aks-istio-mesh:cluster:AksCluster", name, {}, opts);
+        if (args.disableLocalAccounts && !args.aad) {
+            throw new pulumi.ResourceError("disableLocalAccounts needs aad: without Entra ID nobody could sign in", this);
+        }
+
+        const rg = new resources.ResourceGroup(`${name}-rg`, {
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            tags: args.tags,
+        }, { parent: this });
+
+        const pool = args.systemPool;
+        const cluster = new containerservice.ManagedCluster(`${name}-aks`, {
+            resourceGroupName: rg.name,
+            resourceName: args.clusterName,
+            location: rg.location,
+            dnsPrefix: args.clusterName,
+            kubernetesVersion: args.kubernetesVersion,
+            sku: { name: "Base", tier: args.tier },
+            identity: { type: "SystemAssigned" },
+            enableRBAC: true,
+            agentPoolProfiles: [{
+                name: "system",
+                mode: "System",
+                osType: "Linux",
+                osSKU: "AzureLinux",
+                type: "VirtualMachineScaleSets",
+                vmSize: pool.vmSize,
+                count: pool.count,
+                availabilityZones: pool.zones.length > 0 ? [...pool.zones] : undefined,
+                enableAutoScaling: pool.autoscaling !== undefined,
+                minCount: pool.autoscaling?.minCount,
+                maxCount: pool.autoscaling?.maxCount,
+            }],
+            networkProfile: {
+                networkPlugin: "azure",
+                networkPluginMode: "overlay",
+                networkDataplane: (args.networkPolicy ?? "cilium") === "cilium" ? "cilium" : "azure",
+                networkPolicy: args.networkPolicy ?? "cilium",
+                loadBalancerSku: "standard",
+            },
+            oidcIssuerProfile: { enabled: true },
+            securityProfile: { workloadIdentity: { enabled: true } },
+            aadProfile: args.aad && {
+                managed: true,
+                enableAzureRBAC: true,
+                adminGroupObjectIDs: [...args.aad.adminGroupObjectIds],
+            },
+            disableLocalAccounts: args.disableLocalAccounts ?? false,
+            apiServerAccessProfile: args.authorizedIpRanges?.length
+                ? { authorizedIPRanges: [...args.authorizedIpRanges] }
+                : undefined,
+            autoUpgradeProfile: {
+                upgradeChannel: args.upgradeChannel ?? "patch",
+                nodeOSUpgradeChannel: args.nodeOsUpgradeChannel ?? "NodeImage",
+            },
+            addonProfiles: args.enableKeyVaultSecretsProvider
+                ? { azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } } }
+                : undefined,
+            serviceMeshProfile: {
+                mode: "Istio",
+                istio: {
+                    revisions: [...args.revisions],
+                    components: {
+                        ingressGateways: [
+                            { mode: "External", enabled: args.ingressGateways.external },
+                            ...(args.ingressGateways.internal ? [{ mode: "Internal", enabled: true }] : []),
+                        ],
+                    },
+                },
+            },
+            tags: args.tags,
+        }, { parent: this, protect: args.protect ?? false });
+
+        // The user credential: for AAD clusters an exec kubeconfig (kubelogin), for others a
+        // certificate. It works with local accounts disabled, unlike the admin credential.
+        const creds = containerservice.listManagedClusterUserCredentialsOutput({
+            resourceGroupName: rg.name,
+            resourceName: cluster.name,
+            format: args.aad ? "exec" : undefined,
+        }, { parent: this });
+        const mode = args.aad?.kubeloginMode;
+        this.kubeconfig = pulumi.secret(creds.kubeconfigs.apply((k) => {
+            const text = Buffer.from(k[0].value, "base64").toString("utf8");
+            return mode ? withKubeloginMode(text, mode) : text;
+        }));
+
+        this.provider = new k8s.Provider(`${name}-k8s`, {
+            kubeconfig: this.kubeconfig,
+            // Replace the provider (and so every object) only when the cluster itself changes,
+            // not when credentials rotate.
+            clusterIdentifier: cluster.id,
+        }, { parent: this });
+
+        this.resourceGroupName = rg.name;
+        this.clusterName = cluster.name;
+        this.clusterId = cluster.id;
+        this.revisions = cluster.serviceMeshProfile.apply((p) => p?.istio?.revisions ?? []);
+        this.oidcIssuerUrl = cluster.oidcIssuerProfile.apply((p) => p?.issuerURL ?? "");
+        this.keyVaultSecretsProviderIdentity = cluster.addonProfiles.apply((a) => {
+            const id = a?.azureKeyvaultSecretsProvider?.identity;
+            return id && { clientId: id.clientId, objectId: id.objectId };
+        });
+        this.ingressGateways = [
+            ...(args.ingressGateways.external ? [INGRESS_GATEWAYS.External] : []),
+            ...(args.ingressGateways.internal ? [INGRESS_GATEWAYS.Internal] : []),
+        ];
+
+        this.registerOutputs({
+            resourceGroupName: this.resourceGroupName,
+            clusterName: this.clusterName,
+            clusterId: this.clusterId,
+            revisions: this.revisions,
+            oidcIssuerUrl: this.oidcIssuerUrl,
+            kubeconfig: this.kubeconfig,
+        });
+    }
+}

@@ -1,0 +1,46 @@
+/**
+ * Fixed facts of the AKS managed Istio add-on (namespaces, gateway names and selectors), shared by
+ * the program and the policy rules so the two cannot drift apart.
+ */
+
+/** Control-plane namespace; also the mesh root namespace for mesh-wide policies. */
+export const ROOT_NAMESPACE = "aks-istio-system";
+/** Namespace of the add-on's ingress gateways (and of their TLS secrets). */
+export const INGRESS_NAMESPACE = "aks-istio-ingress";
+/** Default namespace of the add-on's egress gateways. */
+export const EGRESS_NAMESPACE = "aks-istio-egress";
+
+export type GatewayMode = "External" | "Internal";
+
+export interface IngressGatewayInfo {
+    readonly mode: GatewayMode;
+    /** Service (and ServiceAccount) name in `aks-istio-ingress`. */
+    readonly service: string;
+    /** Label selector a Gateway uses to bind to it. */
+    readonly selector: Readonly<Record<string, string>>;
+    /** SPIFFE principal of the gateway's pods, for AuthorizationPolicy sources. */
+    readonly principal: string;
+    /** Ports the gateway Service exposes to Gateway servers. */
+    readonly ports: readonly number[];
+}
+
+function gateway(mode: GatewayMode): IngressGatewayInfo {
+    const service = `aks-istio-ingressgateway-${mode.toLowerCase()}`;
+    return {
+        mode,
+        service,
+        selector: { istio: service },
+        principal: `cluster.local/ns/${INGRESS_NAMESPACE}/sa/${service}`,
+        ports: [80, 443],
+    };
+}
+
+export const INGRESS_GATEWAYS: Readonly<Record<GatewayMode, IngressGatewayInfo>> = {
+    External: gateway("External"),
+    Internal: gateway("Internal"),
+};
+
+/** Name of the shared MeshConfig ConfigMap the add-on merges for a revision. */
+export function sharedMeshConfigName(revision: string): string {
+    return `istio-shared-configmap-${revision}`;
+}

@@ -1,0 +1,95 @@
+/**
+ * The AKS Istio add-on revisions this project supports, in one place.
+ *
+ * The program validates stack config against it, the policy pack uses it as the default set of
+ * allowed revisions, and the README's revision table is generated from it (see
+ * `npm run docs:revisions`). Source: the AKS Istio support policy and the AKS changelog; check a
+ * region with `az aks mesh get-revisions --location <region>` before adding a row.
+ */
+export interface RevisionInfo {
+    /** AKS revision name, `asm-<major>-<minor>`. */
+    readonly revision: string;
+    /** Upstream Istio minor version behind the revision. */
+    readonly istio: string;
+    /** Oldest compatible AKS Kubernetes minor version (`major.minor`). */
+    readonly minKubernetes: string;
+    /** Newest compatible AKS Kubernetes minor version (`major.minor`). */
+    readonly maxKubernetes: string;
+    /** Expected end of life (month), as published by AKS. */
+    readonly endOfLife: string;
+}
+
+/** Supported revisions, oldest first. */
+export const SUPPORTED_REVISIONS: readonly RevisionInfo[] = [
+    { revision: "asm-1-29", istio: "1.29", minKubernetes: "1.31", maxKubernetes: "1.36", endOfLife: "2026-09 (expected)" },
+    { revision: "asm-1-30", istio: "1.30", minKubernetes: "1.32", maxKubernetes: "1.36", endOfLife: "2026-12 (expected)" },
+];
+
+const REVISION_PATTERN = /^asm-(\d+)-(\d+)$/;
+
+/** Parses `asm-1-30` into `[1, 30]`; undefined when the name is not a revision name. */
+export function parseRevision(revision: string): [number, number] | undefined {
+    const m = REVISION_PATTERN.exec(revision);
+    return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+/** Parses a Kubernetes version (`1.34` or `1.34.2`) into `[major, minor]`. */
+export function parseKubernetesMinor(version: string): [number, number] | undefined {
+    const m = /^(\d+)\.(\d+)(\.\d+)?$/.exec(version);
+    return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+export function revisionInfo(revision: string): RevisionInfo | undefined {
+    return SUPPORTED_REVISIONS.find((r) => r.revision === revision);
+}
+
+/** True when `b` is the revision right after `a` (same major, minor + 1). */
+export function areConsecutive(a: string, b: string): boolean {
+    const pa = parseRevision(a);
+    const pb = parseRevision(b);
+    return !!pa && !!pb && pa[0] === pb[0] && pb[1] === pa[1] + 1;
+}
+
+function compareMinor(a: [number, number], b: [number, number]): number {
+    return a[0] - b[0] || a[1] - b[1];
+}
+
+/** True when the revision's compatibility window contains the Kubernetes version's minor. */
+export function isCompatible(revision: string, kubernetesVersion: string): boolean {
+    const info = revisionInfo(revision);
+    const k = parseKubernetesMinor(kubernetesVersion);
+    if (!info || !k) {
+        return false;
+    }
+    const lo = parseKubernetesMinor(info.minKubernetes)!;
+    const hi = parseKubernetesMinor(info.maxKubernetes)!;
+    return compareMinor(k, lo) >= 0 && compareMinor(k, hi) <= 0;
+}
+
+/**
+ * Checks a revision list the way the add-on does: one revision, or two consecutive ones during a
+ * canary upgrade, each supported and compatible with the Kubernetes version (when given).
+ * Returns a list of problems; empty when the list is valid.
+ */
+export function revisionListProblems(revisions: readonly string[], kubernetesVersion?: string): string[] {
+    const supported = SUPPORTED_REVISIONS.map((r) => r.revision).join(", ");
+    const problems: string[] = [];
+    if (revisions.length < 1 || revisions.length > 2) {
+        problems.push(`must hold one revision, or two consecutive revisions during a canary upgrade (got ${revisions.length})`);
+        return problems;
+    }
+    for (const r of revisions) {
+        if (!parseRevision(r)) {
+            problems.push(`"${r}" is not a revision name; use asm-<major>-<minor>, one of ${supported}`);
+        } else if (!revisionInfo(r)) {
+            problems.push(`"${r}" is not a supported revision; supported: ${supported}`);
+        } else if (kubernetesVersion !== undefined && !isCompatible(r, kubernetesVersion)) {
+            const info = revisionInfo(r)!;
+            problems.push(`"${r}" is not compatible with Kubernetes ${kubernetesVersion}; it supports ${info.minKubernetes} to ${info.maxKubernetes}`);
+        }
+    }
+    if (revisions.length === 2 && problems.length === 0 && !areConsecutive(revisions[0], revisions[1])) {
+        problems.push(`two revisions must be consecutive and in order (old, new), e.g. asm-1-29 then asm-1-30; got ${revisions.join(", ")}`);
+    }
+    return problems;
+}

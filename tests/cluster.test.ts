@@ -1,0 +1,95 @@
+import * as assert from "assert";
+import { parse } from "yaml";
+import { REDACTED } from "../tools/offline/runtime";
+import { withKubeloginMode } from "../components/kubeconfig";
+import { offlineKubeconfig } from "../tools/offline/mocks";
+import { one, ofType, STACKS, stackRun, variantRun } from "./helpers";
+
+const MC = "azure-native:containerservice:ManagedCluster";
+
+describe("AksCluster", () => {
+    for (const stack of STACKS) {
+        describe(`${stack} stack`, () => {
+            it("creates the cluster with the Istio add-on, its revisions and the external gateway", async () => {
+                const mc = one(await stackRun(stack), MC).inputs as any;
+                assert.deepStrictEqual(mc.serviceMeshProfile, {
+                    mode: "Istio",
+                    istio: { revisions: ["asm-1-30"], components: { ingressGateways: [{ mode: "External", enabled: true }] } },
+                });
+                assert.strictEqual(mc.resourceName, `aks-istio-mesh-${stack}`);
+                assert.strictEqual(mc.oidcIssuerProfile.enabled, true);
+                assert.strictEqual(mc.securityProfile.workloadIdentity.enabled, true);
+                assert.strictEqual(mc.identity.type, "SystemAssigned");
+                assert.strictEqual(mc.agentPoolProfiles.length, 1);
+                assert.strictEqual(mc.agentPoolProfiles[0].mode, "System");
+                assert.strictEqual(mc.networkProfile.networkPluginMode, "overlay");
+                assert.strictEqual(mc.autoUpgradeProfile.upgradeChannel, "patch");
+            });
+
+            it("hands every Kubernetes resource the cluster's explicit provider", async () => {
+                const run = await stackRun(stack);
+                const provider = one(run, "pulumi:providers:kubernetes");
+                assert.strictEqual(provider.inputs.kubeconfig, REDACTED, "the kubeconfig must be secret");
+                assert.match(String(provider.inputs.clusterIdentifier), /managedClusters\/aks-istio-mesh-/);
+                assert.ok(provider.dependencies.includes(one(run, MC).urn), "the provider depends on the cluster");
+                const k8s = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
+                for (const r of k8s) {
+                    assert.ok(r.provider?.startsWith(`${provider.urn}::`), `${r.type} ${r.name} does not use the cluster's provider`);
+                }
+            });
+
+            it("exports the cluster, its revisions, the ingress gateway and a secret kubeconfig", async () => {
+                const out = (await stackRun(stack)).outputs;
+                assert.strictEqual(out.clusterName, `aks-istio-mesh-${stack}`);
+                assert.match(String(out.clusterId), /^\/subscriptions\/.+\/managedClusters\/aks-istio-mesh-/);
+                assert.deepStrictEqual(out.revisions, ["asm-1-30"]);
+                assert.deepStrictEqual(out.ingressGateways, [{ service: "aks-istio-ingressgateway-external", namespace: "aks-istio-ingress", selector: { istio: "aks-istio-ingressgateway-external" } }]);
+                assert.strictEqual(out.kubeconfig, REDACTED);
+            });
+        });
+    }
+
+    it("keeps dev cheap: Free tier, no zones, local accounts, not protected", async () => {
+        const run = await stackRun("dev");
+        const mc = one(run, MC);
+        const inputs = mc.inputs as any;
+        assert.strictEqual(inputs.sku.tier, "Free");
+        assert.strictEqual(inputs.agentPoolProfiles[0].availabilityZones, undefined);
+        assert.strictEqual(inputs.agentPoolProfiles[0].enableAutoScaling, false);
+        assert.strictEqual(inputs.aadProfile, undefined);
+        assert.strictEqual(inputs.disableLocalAccounts, false);
+        assert.strictEqual(mc.protect, false);
+    });
+
+    it("hardens prod: zones, autoscaling, Standard tier, Entra ID + Azure RBAC, no local accounts, protected", async () => {
+        const mc = one(await stackRun("prod"), MC);
+        const inputs = mc.inputs as any;
+        assert.strictEqual(inputs.sku.tier, "Standard");
+        assert.deepStrictEqual(inputs.agentPoolProfiles[0].availabilityZones, ["1", "2", "3"]);
+        assert.strictEqual(inputs.agentPoolProfiles[0].enableAutoScaling, true);
+        assert.strictEqual(inputs.agentPoolProfiles[0].minCount, 3);
+        assert.strictEqual(inputs.agentPoolProfiles[0].maxCount, 6);
+        assert.deepStrictEqual(inputs.aadProfile, { managed: true, enableAzureRBAC: true, adminGroupObjectIDs: [] });
+        assert.strictEqual(inputs.disableLocalAccounts, true);
+        assert.strictEqual(mc.protect, true);
+    });
+
+    it("adds the internal gateway and both revisions when configured", async () => {
+        const run = await variantRun("dev", (v) => {
+            v["aks-istio-mesh:mesh"].revisions = ["asm-1-29", "asm-1-30"];
+            v["aks-istio-mesh:mesh"].ingressGateways.internal = true;
+        });
+        const mesh = (one(run, MC).inputs as any).serviceMeshProfile;
+        assert.deepStrictEqual(mesh.istio.revisions, ["asm-1-29", "asm-1-30"]);
+        assert.deepStrictEqual(mesh.istio.components.ingressGateways, [{ mode: "External", enabled: true }, { mode: "Internal", enabled: true }]);
+        assert.strictEqual(ofType(run, MC).length, 1);
+    });
+
+    it("rewrites an AAD kubeconfig to a non-interactive kubelogin mode", () => {
+        const rewritten = parse(withKubeloginMode(offlineKubeconfig("c", true), "azurecli"));
+        const args: string[] = rewritten.users[0].user.exec.args;
+        assert.strictEqual(args[args.indexOf("--login") + 1], "azurecli");
+        assert.ok(!args.includes("devicecode"));
+        assert.deepStrictEqual(parse(withKubeloginMode(offlineKubeconfig("c", false), "azurecli")), parse(offlineKubeconfig("c", false)));
+    });
+});

@@ -1,0 +1,79 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { parseStackConfig } from "../config";
+import { configValues, STACKS } from "./helpers";
+
+/** Asserts the edit is refused with one message that names `key` and contains `says`. */
+function refused(edit: (v: Record<string, any>) => void, key: string, says: RegExp): void {
+    const values = configValues("dev", edit);
+    assert.throws(() => parseStackConfig("dev", values), (e: Error) => {
+        assert.ok(pulumi.RunError.isInstance(e), `expected a RunError, got ${e.name}`);
+        assert.ok(e.message.startsWith(key), `message should start with ${key}: ${e.message}`);
+        assert.match(e.message, says);
+        return true;
+    });
+}
+
+describe("stack config", () => {
+    for (const stack of STACKS) {
+        it(`accepts the committed ${stack} stack`, () => {
+            const cfg = parseStackConfig(stack, configValues(stack));
+            assert.deepStrictEqual(cfg.mesh.revisions, ["asm-1-30"]);
+            assert.strictEqual(cfg.mesh.ingressGateways.external, true);
+            assert.strictEqual(cfg.location, "westeurope");
+        });
+    }
+
+    it("gives dev a small cluster and prod the hardened one", () => {
+        const dev = parseStackConfig("dev", configValues("dev")).cluster;
+        const prod = parseStackConfig("prod", configValues("prod")).cluster;
+        assert.strictEqual(dev.tier, "Free");
+        assert.deepStrictEqual(dev.systemPool.zones, []);
+        assert.strictEqual(dev.aad, undefined);
+        assert.strictEqual(dev.protect, false);
+        assert.strictEqual(prod.tier, "Standard");
+        assert.deepStrictEqual(prod.systemPool.zones, ["1", "2", "3"]);
+        assert.deepStrictEqual(prod.systemPool.autoscaling, { minCount: 3, maxCount: 6 });
+        assert.strictEqual(prod.aad?.kubeloginMode, "azurecli");
+        assert.strictEqual(prod.disableLocalAccounts, true);
+        assert.strictEqual(prod.protect, true);
+    });
+
+    it("accepts two consecutive revisions for a canary upgrade", () => {
+        const cfg = parseStackConfig("dev", configValues("dev", (v) => { v["aks-istio-mesh:mesh"].revisions = ["asm-1-29", "asm-1-30"]; }));
+        assert.deepStrictEqual(cfg.mesh.revisions, ["asm-1-29", "asm-1-30"]);
+    });
+
+    const mesh = "aks-istio-mesh:mesh";
+    const cluster = "aks-istio-mesh:cluster";
+    it("refuses a revision that is not asm-1-NN", () =>
+        refused((v) => { v[mesh].revisions = ["1.23"]; }, `${mesh}.revisions`, /"1\.23" is not a revision name.*asm-1-29, asm-1-30/));
+    it("refuses an unsupported revision", () =>
+        refused((v) => { v[mesh].revisions = ["asm-1-23"]; }, `${mesh}.revisions`, /not a supported revision; supported: asm-1-29, asm-1-30/));
+    it("refuses three revisions", () =>
+        refused((v) => { v[mesh].revisions = ["asm-1-28", "asm-1-29", "asm-1-30"]; }, `${mesh}.revisions`, /one revision, or two consecutive/));
+    it("refuses no revision", () =>
+        refused((v) => { v[mesh].revisions = []; }, `${mesh}.revisions`, /one revision, or two consecutive/));
+    it("refuses two revisions out of order", () =>
+        refused((v) => { v[mesh].revisions = ["asm-1-30", "asm-1-29"]; }, `${mesh}.revisions`, /must be consecutive and in order/));
+    it("refuses a revision the Kubernetes version cannot run", () =>
+        refused((v) => { v[cluster].kubernetesVersion = "1.31"; }, `${mesh}.revisions`, /"asm-1-30" is not compatible with Kubernetes 1\.31; it supports 1\.32 to 1\.36/));
+    it("refuses a node count of 0", () =>
+        refused((v) => { v[cluster].systemPool.count = 0; }, `${cluster}.systemPool.count`, /integer from 1 to 100; got 0/));
+    it("refuses a count outside the autoscaling bounds", () =>
+        refused((v) => { v[cluster].systemPool.autoscaling = { minCount: 3, maxCount: 5 }; }, `${cluster}.systemPool.count`, /between autoscaling.minCount \(3\) and maxCount \(5\)/));
+    it("refuses an unknown app", () =>
+        refused((v) => { v["aks-istio-mesh:apps"] = ["pets", "petstore"]; }, "aks-istio-mesh:apps[1]", /"petstore" is not allowed; allowed: pets, bookinfo/));
+    it("refuses an unknown top-level key", () =>
+        refused((v) => { v["aks-istio-mesh:meshh"] = {}; }, "aks-istio-mesh:meshh", /unknown key; allowed keys: aks-istio-mesh:cluster/));
+    it("refuses an unknown nested key", () =>
+        refused((v) => { v[cluster].systemPool.vmSizes = "x"; }, `${cluster}.systemPool.vmSizes`, /unknown key; allowed keys: vmSize, count, zones, autoscaling/));
+    it("refuses a bad zone", () =>
+        refused((v) => { v[cluster].systemPool.zones = ["4"]; }, `${cluster}.systemPool.zones[0]`, /allowed: 1, 2, 3/));
+    it("refuses disabled local accounts without Entra ID", () =>
+        refused((v) => { v[cluster].disableLocalAccounts = true; }, `${cluster}.disableLocalAccounts`, /needs cluster.aad/));
+    it("refuses a missing location", () =>
+        refused((v) => { delete v["azure-native:location"]; }, "azure-native:location", /non-empty string/));
+    it("refuses a bad tier", () =>
+        refused((v) => { v[cluster].tier = "Gold"; }, `${cluster}.tier`, /allowed: Free, Standard, Premium/));
+});

@@ -1,0 +1,60 @@
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { ROOT } from "../tools/offline/runtime";
+
+function preview(args: string[]) {
+    const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(ROOT, "tools/preview.ts"), ...args], {
+        cwd: ROOT, encoding: "utf8",
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("preview:offline", () => {
+    let tmp: string;
+    before(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), "preview-")); });
+    after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+    it("previews a stack, prints the tree and writes its files", () => {
+        const out = path.join(tmp, "dev");
+        const r = preview(["--stack", "dev", "--out", out]);
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.match(r.stdout, /azure-native:containerservice:ManagedCluster\s+aks-aks/);
+        assert.match(r.stdout, /mesh\s+Istio asm-1-30; ingress gateways: External enabled/);
+        const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8"));
+        for (const r of resources) {
+            for (const key of ["urn", "type", "name", "dependencies", "inputs"]) {
+                assert.ok(key in r, `resources.json entry ${r.name} lacks ${key}`);
+            }
+        }
+        const report = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8"));
+        assert.strictEqual(report.stack, "dev");
+        assert.strictEqual(report.counts.resources, resources.length);
+        assert.ok(fs.existsSync(path.join(out, "manifests.yaml")));
+        assert.doesNotMatch(fs.readFileSync(path.join(out, "resources.json"), "utf8"), /client-key-data/, "kubeconfig leaked");
+    });
+
+    it("refuses a bad revision with one message naming the key, exit 2, no stack trace", () => {
+        const file = path.join(tmp, "bad.yaml");
+        const values = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
+        values.config["aks-istio-mesh:mesh"].revisions = ["1.23"];
+        fs.writeFileSync(file, JSON.stringify(values));
+        const r = preview(["--stack", "dev", "--config", file, "--out", path.join(tmp, "bad")]);
+        assert.strictEqual(r.code, 2);
+        assert.match(r.stderr, /^error: stack dev: aks-istio-mesh:mesh\.revisions: "1\.23" is not a revision name/);
+        assert.doesNotMatch(r.stderr, /\n\s+at /, "stack trace printed");
+        assert.ok(!fs.existsSync(path.join(tmp, "bad", "resources.json")), "half-built output written");
+    });
+
+    it("refuses an unknown stack and an unknown flag with exit 2", () => {
+        const r = preview(["--stack", "staging"]);
+        assert.strictEqual(r.code, 2);
+        assert.match(r.stderr, /unknown stack "staging".*stacks here: dev, prod/);
+        const f = preview(["--stak", "dev"]);
+        assert.strictEqual(f.code, 2);
+        assert.match(f.stderr, /unknown argument "--stak"/);
+    });
+});

@@ -1,0 +1,220 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { deserializeProperties, isRpcSecret, unwrapRpcSecret } from "@pulumi/pulumi/runtime/rpc";
+// Internal SDK entry points (present at run time, not in the typings): the mock runtime has no
+// engine to tell the program is done, so we drain the RPC queue ourselves.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { monitor: unknown } } };
+import { parse } from "yaml";
+import { offlineMocks } from "./mocks";
+
+/** The repository root: where Pulumi.yaml and index.ts live. */
+export const ROOT = path.resolve(__dirname, "..", "..");
+
+/** Stand-in for `secure:` config values, which need the stack's secrets provider to decrypt. */
+export const SECRET_PLACEHOLDER = "offline-secret";
+export const REDACTED = "[secret]";
+
+/** A bad command-line or config input: the tools print the message and exit 2. */
+export class InputError extends Error {}
+
+/** One registered (or read) resource, as resources.json shows it. */
+export interface ResourceRecord {
+    urn: string;
+    type: string;
+    name: string;
+    id?: string;
+    parent?: string;
+    dependencies: string[];
+    provider?: string;
+    custom: boolean;
+    protect: boolean;
+    /** True for a read of an existing resource (e.g. the add-on's gateway Service). */
+    read: boolean;
+    inputs: Record<string, unknown>;
+}
+
+export interface StackRun {
+    project: string;
+    stack: string;
+    resources: ResourceRecord[];
+    outputs: Record<string, unknown>;
+}
+
+function readYaml(file: string): unknown {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch {
+        throw new InputError(`cannot read ${file}`);
+    }
+    try {
+        return parse(text);
+    } catch (e) {
+        throw new InputError(`${file} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+    }
+}
+
+/** Project-level config may wrap a value as `{ value: ... }` or declare `{ type, default }`. */
+function projectValue(v: unknown): unknown {
+    if (v && typeof v === "object" && !Array.isArray(v)) {
+        const o = v as Record<string, unknown>;
+        if ("value" in o) {
+            return o.value;
+        }
+        if ("default" in o) {
+            return o.default;
+        }
+        if ("type" in o) {
+            return undefined;
+        }
+    }
+    return v;
+}
+
+/**
+ * The config the CLI would hand the program: Pulumi.yaml's project config overlaid by the stack
+ * file. Keys without a namespace get the project's. `secure:` values become a placeholder.
+ */
+export function loadConfig(stack: string, configFile?: string, root = ROOT): { project: string; values: Record<string, unknown>; secretKeys: string[] } {
+    const projectFile = readYaml(path.join(root, "Pulumi.yaml")) as { name?: string; config?: Record<string, unknown> };
+    const project = projectFile?.name;
+    if (!project) {
+        throw new InputError(`${path.join(root, "Pulumi.yaml")} has no project name`);
+    }
+    const file = configFile ?? path.join(root, `Pulumi.${stack}.yaml`);
+    if (!configFile && !fs.existsSync(file)) {
+        const known = fs.readdirSync(root).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s);
+        throw new InputError(`unknown stack "${stack}": ${file} does not exist; stacks here: ${known.join(", ")}`);
+    }
+    const stackFile = readYaml(file) as { config?: Record<string, unknown> } | null;
+    if (!stackFile || typeof stackFile !== "object" || (stackFile.config !== undefined && typeof stackFile.config !== "object")) {
+        throw new InputError(`${file} must be a stack settings file with a "config:" map`);
+    }
+    const values: Record<string, unknown> = {};
+    const secretKeys: string[] = [];
+    const qualify = (k: string) => (k.includes(":") ? k : `${project}:${k}`);
+    for (const [k, v] of Object.entries(projectFile.config ?? {})) {
+        const value = projectValue(v);
+        if (value !== undefined) {
+            values[qualify(k)] = value;
+        }
+    }
+    for (const [k, v] of Object.entries(stackFile.config ?? {})) {
+        const secure = v && typeof v === "object" && "secure" in (v as object);
+        values[qualify(k)] = secure ? SECRET_PLACEHOLDER : v;
+        if (secure) {
+            secretKeys.push(qualify(k));
+        }
+    }
+    return { project, values, secretKeys };
+}
+
+/** Replaces secret values with a marker so no output file carries one. */
+function redactSecrets(v: unknown): unknown {
+    if (isRpcSecret(v)) {
+        return REDACTED;
+    }
+    if (Array.isArray(v)) {
+        return v.map(redactSecrets);
+    }
+    if (v && typeof v === "object") {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactSecrets(x)]));
+    }
+    return v;
+}
+
+/** A mock monitor that also records what the engine would know: parents, dependencies, providers. */
+class RecordingMonitor extends MockMonitor {
+    readonly records: ResourceRecord[] = [];
+
+    registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
+        return super.registerResource(req, (err: any, resp: any) => {
+            if (!err) {
+                this.records.push({
+                    urn: resp.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    id: resp.getId() || undefined,
+                    parent: req.getParent() || undefined,
+                    dependencies: req.getDependenciesList(),
+                    provider: req.getProvider() || undefined,
+                    custom: req.getCustom(),
+                    protect: req.getProtect?.() ?? false,
+                    read: false,
+                    inputs: redactSecrets(deserializeProperties(req.getObject())) as Record<string, unknown>,
+                });
+            }
+            callback(err, resp);
+        });
+    }
+
+    readResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
+        return super.readResource(req, (err: any, resp: any) => {
+            if (!err) {
+                this.records.push({
+                    urn: resp.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    id: req.getId(),
+                    parent: req.getParent() || undefined,
+                    dependencies: req.getDependenciesList(),
+                    provider: req.getProvider() || undefined,
+                    custom: true,
+                    protect: false,
+                    read: true,
+                    inputs: redactSecrets(deserializeProperties(req.getProperties())) as Record<string, unknown>,
+                });
+            }
+            callback(err, resp);
+        });
+    }
+}
+
+function toConfigStrings(values: Record<string, unknown>): Record<string, string> {
+    return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+/** Resolves exported Outputs to plain values, secrets redacted. */
+async function resolveOutputs(programExports: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(programExports)) {
+        const output = pulumi.output(v) as pulumi.Output<unknown>;
+        const secret = await pulumi.isSecret(output);
+        const value = await new Promise<unknown>((resolve) => output.apply(resolve));
+        out[k] = secret ? REDACTED : unwrapRpcSecret(value);
+    }
+    return out;
+}
+
+/**
+ * Runs the real program (index.ts) for a stack under the SDK's mock runtime and returns every
+ * resource it registered. The program's own errors (e.g. a ConfigError) propagate unchanged.
+ * Can be called repeatedly in one process: the program's modules are loaded afresh each time.
+ */
+export async function runProgram(opts: { stack: string; configFile?: string; values?: Record<string, unknown>; root?: string }): Promise<StackRun> {
+    const root = opts.root ?? ROOT;
+    const loaded = loadConfig(opts.stack, opts.configFile, root);
+    const values = opts.values ?? loaded.values;
+    const monitor = new RecordingMonitor(offlineMocks);
+    await pulumi.runtime.setMocks(offlineMocks, loaded.project, opts.stack, false);
+    // Swap in the recording monitor without resetting the feature flags setMocks just set.
+    getStore().settings.monitor = monitor;
+    pulumi.runtime.setAllConfig(toConfigStrings(values), loaded.secretKeys);
+
+    for (const id of Object.keys(require.cache)) {
+        if (id.startsWith(root + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}tools${path.sep}`) && !id.includes(`${path.sep}tests${path.sep}`)) {
+            delete require.cache[id];
+        }
+    }
+    // The program is loaded like the CLI loads it: a plain require of the entry module.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program = require(path.join(root, "index.ts")) as Record<string, unknown>;
+    const outputs = await resolveOutputs(program);
+    await waitForRPCs();
+    return { project: loaded.project, stack: opts.stack, resources: monitor.records, outputs };
+}

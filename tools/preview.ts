@@ -1,0 +1,139 @@
+/**
+ * Offline preview: runs the real program for a stack under the Pulumi SDK's mock runtime (no CLI,
+ * no cloud, no credentials) and writes what the stack would create.
+ *
+ *   npm run preview:offline -- [--stack <name>] [--config <file>] [--out <dir>] [--json]
+ *
+ * Without --stack every stack with a Pulumi.<stack>.yaml is previewed. Exit 0 when clean, 1 on a
+ * mandatory policy violation or schema error, 2 on bad input.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { countByType, manifests, manifestsYaml, resourceTree } from "./offline/render";
+import { InputError, ROOT, runProgram, StackRun } from "./offline/runtime";
+
+interface Options {
+    stacks: string[];
+    configFile?: string;
+    out?: string;
+    json: boolean;
+}
+
+const USAGE = "usage: npm run preview:offline -- [--stack <name>] [--config <file>] [--out <dir>] [--json]";
+
+function parseArgs(argv: string[]): Options {
+    const opts: Options = { stacks: [], json: false };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        const value = () => {
+            const v = argv[++i];
+            if (v === undefined || v.startsWith("--")) {
+                throw new InputError(`${a} needs a value; ${USAGE}`);
+            }
+            return v;
+        };
+        if (a === "--stack") {
+            opts.stacks.push(value());
+        } else if (a === "--config") {
+            opts.configFile = path.resolve(value());
+        } else if (a === "--out") {
+            opts.out = path.resolve(value());
+        } else if (a === "--json") {
+            opts.json = true;
+        } else {
+            throw new InputError(`unknown argument "${a}"; ${USAGE}`);
+        }
+    }
+    if (opts.configFile && opts.stacks.length !== 1) {
+        throw new InputError("--config needs exactly one --stack: the file is that stack's config");
+    }
+    if (opts.stacks.length === 0) {
+        opts.stacks = fs.readdirSync(ROOT).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
+    }
+    return opts;
+}
+
+export interface Report {
+    stack: string;
+    counts: { resources: number; kubernetesObjects: number; byType: Record<string, number> };
+    outputs: Record<string, unknown>;
+    timings: Record<string, number>;
+}
+
+function clusterSummary(run: StackRun): string[] {
+    const mc = run.resources.find((r) => r.type === "azure-native:containerservice:ManagedCluster");
+    const provider = run.resources.find((r) => r.type === "pulumi:providers:kubernetes");
+    const lines: string[] = [];
+    if (mc) {
+        const mesh = mc.inputs.serviceMeshProfile as { mode?: string; istio?: { revisions?: string[]; components?: { ingressGateways?: { mode: string; enabled: boolean }[] } } } | undefined;
+        const gateways = (mesh?.istio?.components?.ingressGateways ?? []).map((g) => `${g.mode} ${g.enabled ? "enabled" : "disabled"}`);
+        lines.push(`  cluster      ${mc.inputs.resourceName} (Kubernetes ${mc.inputs.kubernetesVersion}, ${(mc.inputs.sku as { tier?: string })?.tier} tier${mc.protect ? ", protected" : ""})`);
+        lines.push(`  mesh         ${mesh?.mode} ${(mesh?.istio?.revisions ?? []).join(" + ")}; ingress gateways: ${gateways.join(", ") || "none"}`);
+    }
+    if (provider) {
+        lines.push(`  kubernetes   provider ${provider.name}: kubeconfig ${provider.inputs.kubeconfig} from listManagedClusterUserCredentials, clusterIdentifier = cluster id`);
+    }
+    return lines;
+}
+
+async function previewStack(stack: string, opts: Options): Promise<{ report: Report; clean: boolean }> {
+    const t0 = Date.now();
+    const run = await runProgram({ stack, configFile: opts.configFile });
+    const t1 = Date.now();
+    const list = manifests(run.resources);
+    const outDir = opts.out ? (opts.stacks.length > 1 ? path.join(opts.out, stack) : opts.out) : path.join(ROOT, "out", stack);
+    fs.mkdirSync(outDir, { recursive: true });
+    fs.writeFileSync(path.join(outDir, "manifests.yaml"), manifestsYaml(list));
+    fs.writeFileSync(path.join(outDir, "resources.json"), JSON.stringify(run.resources, null, 2) + "\n");
+    const t2 = Date.now();
+    const report: Report = {
+        stack,
+        counts: { resources: run.resources.length, kubernetesObjects: list.length, byType: countByType(run.resources) },
+        outputs: run.outputs,
+        timings: { programMs: t1 - t0, writeMs: t2 - t1 },
+    };
+    fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
+    if (!opts.json) {
+        console.log(`Previewing stack ${stack} offline (Pulumi SDK mock runtime; no cloud, no credentials)\n`);
+        console.log(resourceTree(run.resources, `${run.project}-${stack}`));
+        console.log(`\nResources: + ${run.resources.length} to create (${list.length} Kubernetes objects)`);
+        console.log(clusterSummary(run).join("\n"));
+        console.log(`  wrote        ${path.relative(process.cwd(), outDir) || "."}/{manifests.yaml,resources.json,report.json}\n`);
+    }
+    return { report, clean: true };
+}
+
+async function main(): Promise<number> {
+    let opts: Options;
+    try {
+        opts = parseArgs(process.argv.slice(2));
+    } catch (e) {
+        console.error(`error: ${(e as Error).message}`);
+        return 2;
+    }
+    const reports: Report[] = [];
+    let clean = true;
+    for (const stack of opts.stacks) {
+        try {
+            const result = await previewStack(stack, opts);
+            reports.push(result.report);
+            clean &&= result.clean;
+        } catch (e) {
+            if (e instanceof InputError || pulumi.RunError.isInstance(e)) {
+                console.error(`error: stack ${stack}: ${(e as Error).message}`);
+                return 2;
+            }
+            throw e;
+        }
+    }
+    if (opts.json) {
+        console.log(JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2));
+    }
+    return clean ? 0 : 1;
+}
+
+main().then((code) => process.exit(code), (e) => {
+    console.error(e);
+    process.exit(1);
+});
