@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { revisionListProblems } from "./policy-pack/lib/revisions";
 import { boolean, fail, integer, list, object, oneOf, optional, string, unique } from "./components/validate";
+import { CATALOG } from "./components/apps/catalog";
+import { AppSpec, parseAppSpec } from "./components/apps/spec";
 
 /** The project's config namespace (the `name` in Pulumi.yaml). */
 export const PROJECT = "aks-istio-mesh";
@@ -50,18 +52,28 @@ export interface MeshConfig {
     readonly ingressGateways: { readonly external: boolean; readonly internal: boolean };
 }
 
+/** An app to deploy: its spec (catalog or inline) and the revision its namespace uses. */
+export interface AppConfig {
+    readonly spec: AppSpec;
+    /** Revision label of the app's namespace; default the newest configured revision. */
+    readonly revision: string;
+}
+
+export interface WorkloadsConfig {
+    /** User-facing services get at least 2 replicas, a PodDisruptionBudget and zone spread. */
+    readonly highAvailability: boolean;
+}
+
 export interface StackConfig {
     readonly stack: string;
     readonly location: string;
     readonly cluster: ClusterConfig;
     readonly mesh: MeshConfig;
-    readonly apps: readonly string[];
+    readonly apps: readonly AppConfig[];
+    readonly workloads: WorkloadsConfig;
 }
 
-/** Names of the apps in the built-in catalog; filled in by the workloads layer. */
-export const CATALOG_APPS = ["pets", "bookinfo"] as const;
-
-const TOP_LEVEL_KEYS = ["cluster", "mesh", "apps"] as const;
+const TOP_LEVEL_KEYS = ["cluster", "mesh", "apps", "workloads"] as const;
 const key = (k: string) => `${PROJECT}:${k}`;
 
 function parseCluster(raw: unknown, stack: string, mesh: { revisions: readonly string[] }): ClusterConfig {
@@ -151,11 +163,39 @@ function parseMesh(raw: unknown): MeshConfig {
     };
 }
 
-function parseApps(raw: unknown): string[] {
+/**
+ * Apps: a catalog name (`pets`), or `{ name, revision?, spec? }` where `spec` is a whole app spec
+ * for an app of your own, validated like the catalog's.
+ */
+function parseApps(raw: unknown, mesh: MeshConfig): AppConfig[] {
     const path = key("apps");
-    const apps = list(raw ?? [], path, (v, p) => oneOf(v, p, CATALOG_APPS));
-    unique(apps, path, "app");
+    const newest = mesh.revisions[mesh.revisions.length - 1];
+    const apps = list(raw ?? [], path, (v, p): AppConfig => {
+        const entry = typeof v === "string" ? { name: v } : object(v, p, ["name", "revision", "spec"]);
+        const name = string(entry.name, typeof v === "string" ? p : `${p}.name`);
+        const revision = optional(entry, "revision", p, (r, rp) => oneOf(r, rp, mesh.revisions), newest);
+        if (entry.spec !== undefined) {
+            const spec = parseAppSpec(entry.spec, `${p}.spec`);
+            if (spec.name !== name) {
+                fail(`${p}.spec.name`, `must equal the entry's name "${name}"`);
+            }
+            return { spec, revision };
+        }
+        const spec = CATALOG[name];
+        if (!spec) {
+            fail(typeof v === "string" ? p : `${p}.name`, `${JSON.stringify(name)} is not a built-in app (${Object.keys(CATALOG).join(", ")}); give a spec for an app of your own`);
+        }
+        return { spec, revision };
+    });
+    unique(apps.map((a) => a.spec.name), path, "app");
+    unique(apps.map((a) => a.spec.namespace), path, "app namespace");
     return apps;
+}
+
+function parseWorkloads(raw: unknown): WorkloadsConfig {
+    const path = key("workloads");
+    const w = object(raw ?? {}, path, ["highAvailability"]);
+    return { highAvailability: optional(w, "highAvailability", path, boolean, false) };
 }
 
 /**
@@ -178,7 +218,7 @@ export function parseStackConfig(stack: string, values: Record<string, unknown>)
         fail(key("cluster"), "is required: set at least cluster.kubernetesVersion, e.g. \"1.34\"");
     }
     const cluster = parseCluster(values[key("cluster")], stack, mesh);
-    return { stack, location, cluster, mesh, apps: parseApps(values[key("apps")]) };
+    return { stack, location, cluster, mesh, apps: parseApps(values[key("apps")], mesh), workloads: parseWorkloads(values[key("workloads")]) };
 }
 
 /** Every config value the engine passed in; structured values arrive as JSON text. */

@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig, PROJECT } from "./config";
 import { AksCluster } from "./components/cluster";
+import { MeshApp } from "./components/app";
+import { INGRESS_NAMESPACE } from "./policy-pack/lib/aks";
 
 const config = loadStackConfig();
 const tags = { project: PROJECT, stack: config.stack, "managed-by": "pulumi" };
@@ -24,13 +26,21 @@ const cluster = new AksCluster("aks", {
     tags,
 });
 
+const apps = config.apps.map((app) => new MeshApp(app.spec.name, {
+    spec: app.spec,
+    revision: app.revision,
+    highAvailability: config.workloads.highAvailability,
+    zoneSpread: config.cluster.systemPool.zones.length > 1,
+}, { providers: { kubernetes: cluster.provider } }));
+
 export const resourceGroupName = cluster.resourceGroupName;
 export const clusterName = cluster.clusterName;
 export const clusterId = cluster.clusterId;
 export const revisions = cluster.revisions;
 export const ingressGateways = cluster.ingressGateways.map((g) => ({
     service: g.service,
-    namespace: "aks-istio-ingress",
+    namespace: INGRESS_NAMESPACE,
     selector: g.selector,
 }));
 export const kubeconfig = pulumi.secret(cluster.kubeconfig);
+export const namespaces = apps.map((a) => a.namespace);

@@ -63,7 +63,7 @@ describe("stack config", () => {
     it("refuses a count outside the autoscaling bounds", () =>
         refused((v) => { v[cluster].systemPool.autoscaling = { minCount: 3, maxCount: 5 }; }, `${cluster}.systemPool.count`, /between autoscaling.minCount \(3\) and maxCount \(5\)/));
     it("refuses an unknown app", () =>
-        refused((v) => { v["aks-istio-mesh:apps"] = ["pets", "petstore"]; }, "aks-istio-mesh:apps[1]", /"petstore" is not allowed; allowed: pets, bookinfo/));
+        refused((v) => { v["aks-istio-mesh:apps"] = ["pets", "petstore"]; }, "aks-istio-mesh:apps[1]", /"petstore" is not a built-in app \(pets, bookinfo\)/));
     it("refuses an unknown top-level key", () =>
         refused((v) => { v["aks-istio-mesh:meshh"] = {}; }, "aks-istio-mesh:meshh", /unknown key; allowed keys: aks-istio-mesh:cluster/));
     it("refuses an unknown nested key", () =>

@@ -1,0 +1,154 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import { AppSpec, PortSpec, ProbeSpec, ServiceSpec } from "./apps/spec";
+
+/** Pod template annotation carrying the namespace's revision: moving a namespace rolls its pods. */
+export const REVISION_ANNOTATION = "aks-istio-mesh/revision";
+
+/** Arguments of {@link MeshApp}. */
+export interface MeshAppArgs {
+    /** The app as data (catalog or inline). */
+    readonly spec: AppSpec;
+    /** Istio revision the namespace is labelled with (`istio.io/rev`). */
+    readonly revision: string;
+    /** User-facing services get at least 2 replicas and a PodDisruptionBudget. Default false. */
+    readonly highAvailability?: boolean;
+    /** Spread user-facing pods across availability zones (needs a zonal node pool). Default false. */
+    readonly zoneSpread?: boolean;
+}
+
+/** Istio's port naming convention: `<protocol>[-<suffix>]`. */
+export function servicePortName(p: PortSpec): string {
+    return p.name ? `${p.protocol}-${p.name}` : p.protocol;
+}
+
+export function serviceAccountName(s: ServiceSpec): string {
+    return s.serviceAccount ?? s.name;
+}
+
+function probe(p: ProbeSpec | undefined): k8s.types.input.core.v1.Probe | undefined {
+    return p && {
+        httpGet: p.httpGet && { path: p.httpGet.path, port: p.httpGet.port },
+        tcpSocket: p.tcpPort === undefined ? undefined : { port: p.tcpPort },
+        initialDelaySeconds: p.initialDelaySeconds,
+        periodSeconds: p.periodSeconds,
+        failureThreshold: p.failureThreshold,
+    };
+}
+
+/**
+ * One app in the mesh, from its spec: a namespace labelled with its Istio revision (created before
+ * any workload, so sidecars are injected at first start), a ServiceAccount per service (its mesh
+ * identity), generated Secrets, a Deployment per version (or a StatefulSet), a Service with
+ * Istio-named ports and, under high availability, PodDisruptionBudgets.
+ */
+export class MeshApp extends pulumi.ComponentResource {
+    /** The namespace's name, known once the Namespace exists. */
+    public readonly namespace: pulumi.Output<string>;
+
+    constructor(name: string, args: MeshAppArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aks-istio-mesh:apps:MeshApp", name, {}, opts);
+        const { spec, revision } = args;
+
+        const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
+            metadata: { name: spec.namespace, labels: { "istio.io/rev": revision, "app.kubernetes.io/part-of": spec.name } },
+        }, { parent: this });
+        const namespace = ns.metadata.name;
+
+        for (const secret of spec.secrets ?? []) {
+            const stringData: Record<string, pulumi.Input<string>> = { ...secret.literals };
+            for (const [key, length] of Object.entries(secret.random ?? {})) {
+                stringData[key] = new random.RandomPassword(`${name}-${secret.name}-${key}`, { length, special: false }, { parent: this }).result;
+            }
+            new k8s.core.v1.Secret(`${name}-${secret.name}`, {
+                metadata: { name: secret.name, namespace },
+                type: "Opaque",
+                stringData: pulumi.secret(stringData),
+            }, { parent: this });
+        }
+
+        for (const svc of spec.services) {
+            this.service(name, svc, namespace, args);
+        }
+
+        this.namespace = namespace;
+        this.registerOutputs({ namespace: this.namespace });
+    }
+
+    private service(name: string, svc: ServiceSpec, namespace: pulumi.Output<string>, args: MeshAppArgs): void {
+        const base = `${name}-${svc.name}`;
+        const labels = { app: svc.name };
+        const sa = new k8s.core.v1.ServiceAccount(`${base}-sa`, {
+            metadata: { name: serviceAccountName(svc), namespace, labels },
+        }, { parent: this });
+
+        new k8s.core.v1.Service(`${base}-svc`, {
+            metadata: { name: svc.name, namespace, labels },
+            spec: {
+                type: "ClusterIP",
+                selector: labels,
+                ports: svc.ports.map((p) => ({ name: servicePortName(p), port: p.port, targetPort: p.targetPort ?? p.port, protocol: "TCP" })),
+            },
+        }, { parent: this });
+
+        const ha = !!args.highAvailability && !!svc.userFacing;
+        const replicas = ha ? Math.max(svc.replicas ?? 1, 2) : (svc.replicas ?? 1);
+        for (const version of svc.versions ?? [{ name: "v1" }]) {
+            const podLabels = { ...labels, version: version.name };
+            const template: k8s.types.input.core.v1.PodTemplateSpec = {
+                metadata: {
+                    labels: podLabels,
+                    annotations: { [REVISION_ANNOTATION]: args.revision, ...svc.podAnnotations },
+                },
+                spec: {
+                    serviceAccountName: sa.metadata.name,
+                    nodeSelector: { "kubernetes.io/os": "linux" },
+                    initContainers: svc.initContainers?.map((c) => ({
+                        name: c.name,
+                        image: c.image,
+                        command: [...c.command],
+                        resources: c.resources,
+                        securityContext: { allowPrivilegeEscalation: false },
+                    })),
+                    containers: [{
+                        name: svc.name,
+                        image: version.image ?? svc.image,
+                        ports: svc.ports.map((p) => ({ containerPort: p.targetPort ?? p.port })),
+                        env: [
+                            ...Object.entries(svc.env ?? {}).map(([k, value]) => ({ name: k, value })),
+                            ...Object.entries(svc.secretEnv ?? {}).map(([k, ref]) => ({ name: k, valueFrom: { secretKeyRef: { name: ref.secret, key: ref.key } } })),
+                        ],
+                        resources: svc.resources,
+                        startupProbe: probe(svc.probes?.startup),
+                        readinessProbe: probe(svc.probes?.readiness),
+                        livenessProbe: probe(svc.probes?.liveness),
+                        securityContext: { allowPrivilegeEscalation: false, ...svc.securityContext },
+                        volumeMounts: Object.entries(svc.emptyDirs ?? {}).map(([volume, mountPath]) => ({ name: volume, mountPath })),
+                    }],
+                    volumes: Object.keys(svc.emptyDirs ?? {}).map((volume) => ({ name: volume, emptyDir: {} })),
+                    topologySpreadConstraints: ha && args.zoneSpread
+                        ? [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: podLabels } }]
+                        : undefined,
+                },
+            };
+            if (svc.workload === "StatefulSet") {
+                new k8s.apps.v1.StatefulSet(`${base}-${version.name}`, {
+                    metadata: { name: svc.name, namespace, labels: podLabels },
+                    spec: { serviceName: svc.name, replicas, selector: { matchLabels: podLabels }, template },
+                }, { parent: this });
+            } else {
+                new k8s.apps.v1.Deployment(`${base}-${version.name}`, {
+                    metadata: { name: `${svc.name}-${version.name}`, namespace, labels: podLabels },
+                    spec: { replicas, selector: { matchLabels: podLabels }, template },
+                }, { parent: this });
+            }
+        }
+        if (ha) {
+            new k8s.policy.v1.PodDisruptionBudget(`${base}-pdb`, {
+                metadata: { name: svc.name, namespace, labels },
+                spec: { minAvailable: 1, selector: { matchLabels: labels } },
+            }, { parent: this });
+        }
+    }
+}

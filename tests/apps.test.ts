@@ -1,0 +1,192 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { parseStackConfig } from "../config";
+import { CATALOG } from "../components/apps/catalog";
+import { parseAppSpec } from "../components/apps/spec";
+import { REVISION_ANNOTATION } from "../components/app";
+import { REDACTED } from "../tools/offline/runtime";
+import { configValues, kubeObjects, STACKS, stackRun, variantRun } from "./helpers";
+
+const APPS = "aks-istio-mesh:apps";
+
+/** A small app of a user's own, as it would be written inline in stack config. */
+const hello = {
+    name: "hello",
+    services: [
+        { name: "web", image: "docker.io/nginxinc/nginx-unprivileged:1.27.3", ports: [{ port: 8080, protocol: "http" }], userFacing: true,
+            resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } } },
+        { name: "api", image: "ghcr.io/example/api@sha256:" + "a".repeat(64), ports: [{ port: 9000, protocol: "grpc" }],
+            resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } } },
+    ],
+    calls: [{ from: "web", to: "api", port: 9000 }],
+    ingress: [{ service: "web", port: 8080, paths: [{ match: "prefix", path: "/" }] }],
+};
+
+function podSpecs(run: Awaited<ReturnType<typeof stackRun>>) {
+    return [...kubeObjects(run, "Deployment"), ...kubeObjects(run, "StatefulSet")];
+}
+
+describe("apps as data", () => {
+    for (const stack of STACKS) {
+        describe(`${stack} stack`, () => {
+            it("labels each app namespace with the revision, never istio-injection", async () => {
+                const nss = kubeObjects(await stackRun(stack), "Namespace");
+                assert.deepStrictEqual(nss.map((n) => n.metadata.name).sort(), ["bookinfo", "pets"]);
+                for (const n of nss) {
+                    assert.strictEqual(n.metadata.labels["istio.io/rev"], "asm-1-30");
+                    assert.ok(!("istio-injection" in n.metadata.labels));
+                }
+            });
+
+            it("creates namespaces before anything in them", async () => {
+                const run = await stackRun(stack);
+                const nsUrn = new Map(run.resources.filter((r) => r.inputs.kind === "Namespace").map((r) => [(r.inputs as any).metadata.name, r.urn]));
+                for (const r of run.resources.filter((x) => (x.inputs as any).metadata?.namespace && nsUrn.has((x.inputs as any).metadata.namespace))) {
+                    assert.ok(r.dependencies.includes(nsUrn.get((r.inputs as any).metadata.namespace)!), `${r.name} does not wait for its namespace`);
+                }
+            });
+
+            it("creates every workload, Service and ServiceAccount of pets and bookinfo", async () => {
+                const run = await stackRun(stack);
+                const names = (kind: string) => kubeObjects(run, kind).map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort();
+                assert.deepStrictEqual(names("Deployment"), [
+                    "bookinfo/details-v1", "bookinfo/productpage-v1", "bookinfo/ratings-v1", "bookinfo/reviews-v1", "bookinfo/reviews-v2", "bookinfo/reviews-v3",
+                    "pets/order-service-v1", "pets/product-service-v1", "pets/store-front-v1",
+                ]);
+                assert.deepStrictEqual(names("StatefulSet"), ["pets/rabbitmq"]);
+                assert.deepStrictEqual(names("Service"), ["bookinfo/details", "bookinfo/productpage", "bookinfo/ratings", "bookinfo/reviews", "pets/order-service", "pets/product-service", "pets/rabbitmq", "pets/store-front"]);
+                assert.deepStrictEqual(names("ServiceAccount"), [
+                    "bookinfo/bookinfo-details", "bookinfo/bookinfo-productpage", "bookinfo/bookinfo-ratings", "bookinfo/bookinfo-reviews",
+                    "pets/order-service", "pets/product-service", "pets/rabbitmq", "pets/store-front",
+                ]);
+                const reviews = kubeObjects(run, "Deployment").filter((d) => d.metadata.name.startsWith("reviews-"));
+                assert.deepStrictEqual(reviews.map((d) => d.spec.template.metadata.labels), [1, 2, 3].map((v) => ({ app: "reviews", version: `v${v}` })));
+                assert.deepStrictEqual(reviews.map((d) => d.spec.template.spec.containers[0].image), [1, 2, 3].map((v) => `docker.io/istio/examples-bookinfo-reviews-v${v}:1.20.3`));
+            });
+
+            it("names every Service port by Istio's convention and exposes no LoadBalancer", async () => {
+                for (const s of kubeObjects(await stackRun(stack), "Service")) {
+                    assert.strictEqual(s.spec.type, "ClusterIP", `${s.metadata.name} is ${s.spec.type}`);
+                    for (const p of s.spec.ports) {
+                        assert.match(p.name, /^(http|http2|https|grpc|tcp|tls|mongo|redis|mysql)(-[a-z0-9-]+)?$/, `${s.metadata.name} port ${p.port}`);
+                    }
+                }
+            });
+
+            it("pins every image and sets requests and limits on every container", async () => {
+                for (const w of podSpecs(await stackRun(stack))) {
+                    for (const c of [...w.spec.template.spec.containers, ...(w.spec.template.spec.initContainers ?? [])]) {
+                        assert.match(c.image, /(:[\w][\w.-]*|@sha256:[a-f0-9]{64})$/, `${w.metadata.name}/${c.name} image not pinned`);
+                        assert.doesNotMatch(c.image, /:latest$/);
+                        assert.ok(c.resources.requests.cpu && c.resources.requests.memory, `${w.metadata.name}/${c.name} has no requests`);
+                        assert.ok(c.resources.limits.cpu && c.resources.limits.memory, `${w.metadata.name}/${c.name} has no limits`);
+                    }
+                }
+            });
+
+            it("keeps credentials out of plain text: generated, in a Secret, read by reference", async () => {
+                const run = await stackRun(stack);
+                const secret = kubeObjects(run, "Secret").find((s) => s.metadata.name === "rabbitmq-credentials")!;
+                assert.strictEqual(secret.stringData, REDACTED, "the Secret's data must be a Pulumi secret");
+                assert.ok(run.resources.some((r) => r.type === "random:index/randomPassword:RandomPassword"));
+                for (const w of podSpecs(run)) {
+                    for (const e of w.spec.template.spec.containers[0].env ?? []) {
+                        assert.ok(!(/PASS|USER/.test(e.name) && e.value !== undefined), `${w.metadata.name} has ${e.name} in plain text`);
+                    }
+                }
+            });
+
+            it("stamps the namespace revision into every pod template so a move rolls the pods", async () => {
+                for (const w of podSpecs(await stackRun(stack))) {
+                    assert.strictEqual(w.spec.template.metadata.annotations[REVISION_ANNOTATION], "asm-1-30");
+                }
+            });
+
+            it("waits for RabbitMQ through the mesh, not around it", async () => {
+                const order = kubeObjects(await stackRun(stack), "Deployment").find((d) => d.metadata.name === "order-service-v1")!;
+                const init = order.spec.template.spec.initContainers[0];
+                assert.strictEqual(init.name, "wait-for-rabbitmq");
+                assert.match(init.command.join(" "), /nc -w 5 rabbitmq 5672 \| grep -q AMQP/);
+                assert.strictEqual(init.securityContext.runAsUser, undefined, "no UID 1337 bypass");
+                assert.strictEqual(order.spec.template.metadata.annotations["traffic.sidecar.istio.io/excludeOutboundPorts"], undefined);
+            });
+        });
+    }
+
+    it("runs user-facing services with 2 replicas, a PDB and zone spread in prod only", async () => {
+        const prod = await stackRun("prod");
+        const dev = await stackRun("dev");
+        for (const [ns, name] of [["pets", "store-front-v1"], ["bookinfo", "productpage-v1"]]) {
+            const p = kubeObjects(prod, "Deployment").find((d) => d.metadata.namespace === ns && d.metadata.name === name)!;
+            assert.ok(p.spec.replicas >= 2);
+            assert.strictEqual(p.spec.template.spec.topologySpreadConstraints[0].topologyKey, "topology.kubernetes.io/zone");
+            const d = kubeObjects(dev, "Deployment").find((x) => x.metadata.namespace === ns && x.metadata.name === name)!;
+            assert.strictEqual(d.spec.replicas, 1);
+        }
+        assert.deepStrictEqual(kubeObjects(prod, "PodDisruptionBudget").map((p) => `${p.metadata.namespace}/${p.metadata.name}`).sort(), ["bookinfo/productpage", "pets/store-front"]);
+        assert.deepStrictEqual(kubeObjects(dev, "PodDisruptionBudget"), []);
+    });
+
+    it("lets one namespace stay on the old revision during a canary upgrade", async () => {
+        const run = await variantRun("dev", (v) => {
+            v["aks-istio-mesh:mesh"].revisions = ["asm-1-29", "asm-1-30"];
+            v[APPS] = [{ name: "pets", revision: "asm-1-29" }, "bookinfo"];
+        });
+        const label = (ns: string) => kubeObjects(run, "Namespace").find((n) => n.metadata.name === ns)!.metadata.labels["istio.io/rev"];
+        assert.strictEqual(label("pets"), "asm-1-29");
+        assert.strictEqual(label("bookinfo"), "asm-1-30", "the default is the newest revision");
+        for (const w of podSpecs(run)) {
+            assert.strictEqual(w.spec.template.metadata.annotations[REVISION_ANNOTATION], label(w.metadata.namespace));
+        }
+    });
+
+    it("deploys an app of the user's own from stack config: one spec in, the right objects out", async () => {
+        const run = await variantRun("dev", (v) => { v[APPS] = [{ name: "hello", spec: hello }]; });
+        assert.deepStrictEqual(kubeObjects(run, "Namespace").map((n) => [n.metadata.name, n.metadata.labels["istio.io/rev"]]), [["hello", "asm-1-30"]]);
+        assert.deepStrictEqual(kubeObjects(run, "Deployment").map((d) => d.metadata.name).sort(), ["api-v1", "web-v1"]);
+        assert.deepStrictEqual(kubeObjects(run, "ServiceAccount").map((d) => d.metadata.name).sort(), ["api", "web"]);
+        assert.deepStrictEqual(kubeObjects(run, "Service").find((s) => s.metadata.name === "api")!.spec.ports, [{ name: "grpc", port: 9000, targetPort: 9000, protocol: "TCP" }]);
+        const web = kubeObjects(run, "Deployment").find((d) => d.metadata.name === "web-v1")!;
+        assert.strictEqual(web.spec.template.spec.serviceAccountName, "web");
+        assert.deepStrictEqual(web.spec.selector.matchLabels, { app: "web", version: "v1" });
+    });
+
+    it("validates the built-in catalog like any spec", () => {
+        for (const spec of Object.values(CATALOG)) {
+            assert.deepStrictEqual(parseAppSpec(JSON.parse(JSON.stringify(spec)), "catalog").services.map((s) => s.name), spec.services.map((s) => s.name));
+        }
+    });
+
+    describe("refuses an invalid spec with a clear message", () => {
+        const cases: [string, (s: any) => void, RegExp][] = [
+            ["duplicate service", (s) => s.services.push({ ...s.services[0] }), /spec\.services: duplicate service "web"/],
+            ["call to an unknown service", (s) => { s.calls[0].to = "db"; }, /spec\.calls\[0\]\.to: "db" is not a service of hello; services: web, api/],
+            ["call to a port the service lacks", (s) => { s.calls[0].port = 9001; }, /spec\.calls\[0\]\.to: api has no port 9001/],
+            ["bad image reference", (s) => { s.services[0].image = "nginx"; }, /spec\.services\[0\]\.image: "nginx" is not an image reference with a pinned tag or digest/],
+            ["moving tag", (s) => { s.services[0].image = "nginx:latest"; }, /moving tag "latest"/],
+            ["port without a protocol", (s) => { delete s.services[1].ports[0].protocol; }, /spec\.services\[1\]\.ports\[0\]\.protocol: is required so Istio knows the protocol/],
+            ["unknown protocol", (s) => { s.services[1].ports[0].protocol = "amqp"; }, /protocol: "amqp" is not allowed; allowed: http, http2/],
+            ["container without resources", (s) => { delete s.services[0].resources; }, /spec\.services\[0\]\.resources: must be an object/],
+            ["secret reference to an undeclared key", (s) => { s.services[0].secretEnv = { PASSWORD: { secret: "db", key: "password" } }; }, /refers to db\.password, which is not a key of a secret the app declares/],
+            ["unknown field", (s) => { s.services[0].replica = 2; }, /spec\.services\[0\]\.replica: unknown key/],
+        ];
+        for (const [what, edit, message] of cases) {
+            it(what, () => {
+                const spec = structuredClone(hello);
+                edit(spec);
+                const values = configValues("dev", (v) => { v[APPS] = [{ name: "hello", spec }]; });
+                assert.throws(() => parseStackConfig("dev", values), (e: Error) => {
+                    assert.ok(pulumi.RunError.isInstance(e));
+                    assert.match(e.message, /^aks-istio-mesh:apps\[0\]/);
+                    assert.match(e.message, message);
+                    return true;
+                });
+            });
+        }
+
+        it("a namespace revision the mesh does not run", () => {
+            const values = configValues("dev", (v) => { v[APPS] = [{ name: "pets", revision: "asm-1-29" }]; });
+            assert.throws(() => parseStackConfig("dev", values), /aks-istio-mesh:apps\[0\]\.revision: "asm-1-29" is not allowed; allowed: asm-1-30/);
+        });
+    });
+});
