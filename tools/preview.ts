@@ -12,15 +12,17 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { countByType, manifests, manifestsYaml, resourceTree } from "./offline/render";
 import { InputError, ROOT, runProgram, StackRun } from "./offline/runtime";
+import { defaultSchemaBaseDir, loadSchemaBundle, schemaDirForRevision, SchemaError, validateObjects } from "./schema";
 
 interface Options {
     stacks: string[];
     configFile?: string;
     out?: string;
+    schemas?: string;
     json: boolean;
 }
 
-const USAGE = "usage: npm run preview:offline -- [--stack <name>] [--config <file>] [--out <dir>] [--json]";
+const USAGE = "usage: npm run preview:offline -- [--stack <name>] [--config <file>] [--out <dir>] [--schemas <dir>] [--json]";
 
 function parseArgs(argv: string[]): Options {
     const opts: Options = { stacks: [], json: false };
@@ -39,6 +41,8 @@ function parseArgs(argv: string[]): Options {
             opts.configFile = path.resolve(value());
         } else if (a === "--out") {
             opts.out = path.resolve(value());
+        } else if (a === "--schemas") {
+            opts.schemas = path.resolve(value());
         } else if (a === "--json") {
             opts.json = true;
         } else {
@@ -54,11 +58,69 @@ function parseArgs(argv: string[]): Options {
     return opts;
 }
 
+export interface SchemaReport {
+    /** Istio CRD bundles the objects were checked against, one per configured revision. */
+    bundles: { revision: string; istio: string; dir: string }[];
+    /** Set when a revision had no bundle: those objects were not checked against it. */
+    missing?: string;
+    checked: number;
+    errors: SchemaError[];
+}
+
 export interface Report {
     stack: string;
     counts: { resources: number; kubernetesObjects: number; byType: Record<string, number> };
+    schema: SchemaReport;
     outputs: Record<string, unknown>;
     timings: Record<string, number>;
+}
+
+/** The stack's revisions, as its ManagedCluster declares them. */
+function stackRevisions(run: StackRun): string[] {
+    const mc = run.resources.find((r) => r.type === "azure-native:containerservice:ManagedCluster");
+    return ((mc?.inputs.serviceMeshProfile as { istio?: { revisions?: string[] } } | undefined)?.istio?.revisions) ?? [];
+}
+
+/**
+ * Checks every Istio object against the CRDs of each Istio line the stack runs (both during a
+ * canary upgrade), the way the API server would.
+ */
+function checkSchemas(run: StackRun, objects: Record<string, any>[], baseDir: string): SchemaReport {
+    const istio = objects.filter((o) => /\.istio\.io\//.test(String(o.apiVersion)));
+    const report: SchemaReport = { bundles: [], checked: istio.length, errors: [] };
+    const seen = new Set<string>();
+    const missing: string[] = [];
+    for (const revision of stackRevisions(run)) {
+        const dir = schemaDirForRevision(revision, baseDir);
+        const bundle = loadSchemaBundle(dir);
+        if (!bundle) {
+            missing.push(`${revision} (looked in ${dir})`);
+            continue;
+        }
+        report.bundles.push({ revision, istio: bundle.istioVersion, dir });
+        for (const e of validateObjects(istio, bundle)) {
+            const k = JSON.stringify(e);
+            if (!seen.has(k)) {
+                seen.add(k);
+                report.errors.push(e);
+            }
+        }
+    }
+    if (missing.length > 0) {
+        report.missing = `no Istio schema bundle for ${missing.join(", ")}: not checked; pass --schemas <dir> or set AKS_ISTIO_MESH_SCHEMAS`;
+    }
+    return report;
+}
+
+function schemaSummary(s: SchemaReport): string[] {
+    const lines = [`  schema       ${s.checked} Istio objects checked against ${s.bundles.map((b) => `Istio ${b.istio} (${b.revision})`).join(" and ") || "no CRDs"}: ${s.errors.length} errors`];
+    if (s.missing) {
+        lines.push(`  WARNING      ${s.missing}`);
+    }
+    for (const e of s.errors) {
+        lines.push(`  ✗ ${e.kind} ${e.namespace ?? ""}/${e.name ?? ""} ${e.path}: ${e.message}`);
+    }
+    return lines;
 }
 
 function clusterSummary(run: StackRun): string[] {
@@ -82,6 +144,8 @@ async function previewStack(stack: string, opts: Options): Promise<{ report: Rep
     const run = await runProgram({ stack, configFile: opts.configFile });
     const t1 = Date.now();
     const list = manifests(run.resources);
+    const schema = checkSchemas(run, list.map((m) => m.object), opts.schemas ?? defaultSchemaBaseDir());
+    const tSchema = Date.now();
     const outDir = opts.out ? (opts.stacks.length > 1 ? path.join(opts.out, stack) : opts.out) : path.join(ROOT, "out", stack);
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(path.join(outDir, "manifests.yaml"), manifestsYaml(list));
@@ -90,18 +154,19 @@ async function previewStack(stack: string, opts: Options): Promise<{ report: Rep
     const report: Report = {
         stack,
         counts: { resources: run.resources.length, kubernetesObjects: list.length, byType: countByType(run.resources) },
+        schema,
         outputs: run.outputs,
-        timings: { programMs: t1 - t0, writeMs: t2 - t1 },
+        timings: { programMs: t1 - t0, schemaMs: tSchema - t1, writeMs: t2 - tSchema },
     };
     fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
     if (!opts.json) {
         console.log(`Previewing stack ${stack} offline (Pulumi SDK mock runtime; no cloud, no credentials)\n`);
         console.log(resourceTree(run.resources, `${run.project}-${stack}`));
         console.log(`\nResources: + ${run.resources.length} to create (${list.length} Kubernetes objects)`);
-        console.log(clusterSummary(run).join("\n"));
+        console.log([...clusterSummary(run), ...schemaSummary(schema)].join("\n"));
         console.log(`  wrote        ${path.relative(process.cwd(), outDir) || "."}/{manifests.yaml,resources.json,report.json}\n`);
     }
-    return { report, clean: true };
+    return { report, clean: schema.errors.length === 0 };
 }
 
 async function main(): Promise<number> {

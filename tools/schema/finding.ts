@@ -1,0 +1,33 @@
+/** Shapes shared by the schema checks; kept apart so the rule modules do not import the entry point. */
+
+export type SchemaRule = "unknown-field" | "schema" | "cel" | "list-type" | "metadata" | "webhook";
+
+/** One reason the API server (or Istio's admission webhook) would reject an object. */
+export interface SchemaError {
+    apiVersion: string;
+    kind: string;
+    namespace?: string;
+    name?: string;
+    /** JSON pointer into the object, e.g. `/spec/http/0/rout`. */
+    path: string;
+    message: string;
+    rule: SchemaRule;
+}
+
+/** A finding before it is attributed to an object. */
+export type Finding = Pick<SchemaError, "path" | "message" | "rule">;
+
+/** Appends segments to a JSON pointer, escaping `~` and `/` as RFC 6901 requires (label keys contain `/`). */
+export function pointer(base: string, ...segments: (string | number)[]): string {
+    return base + segments.map((s) => "/" + String(s).replace(/~/g, "~0").replace(/\//g, "~1")).join("");
+}
+
+/** Narrows parsed JSON to a plain object, so rules can read fields of values whose type the schema has not vouched for. */
+export function asRecord(value: unknown): Record<string, unknown> | undefined {
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** A list field as an array, or empty when absent or mistyped (the schema check reports the type). */
+export function asList(value: unknown): unknown[] {
+    return Array.isArray(value) ? value : [];
+}

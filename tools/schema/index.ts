@@ -1,0 +1,323 @@
+/**
+ * Offline schema conformance for Istio objects: what the API server would reject (strict unknown fields,
+ * OpenAPI, CEL rules, list-type uniqueness, ObjectMeta) plus the istiod webhook checks schemas miss, against
+ * Istio's own `crd-all.gen.yaml` for the cluster's revision. Pure: no cluster, no network.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import Ajv, { AnySchemaObject, ErrorObject, ValidateFunction } from "ajv";
+import type { DataValidationCxt } from "ajv/dist/types";
+import addFormats from "ajv-formats";
+import { parseAllDocuments } from "yaml";
+import type { KubeObject } from "../../policy-pack/rules/types";
+import { CelProgram, CelSchema, compileRule, firstLine, toCelValue } from "./cel";
+import { Finding, SchemaError, asRecord, pointer } from "./finding";
+import { validateMetadata } from "./metadata";
+import { webhookChecks } from "./webhook";
+
+export type { SchemaError, SchemaRule } from "./finding";
+
+const BUNDLE_FILE = "crd-all.gen.yaml";
+
+/** Where Istio schema bundles live: `$AKS_ISTIO_MESH_SCHEMAS`, else `shared/schemas/istio` beside the repository. */
+export function defaultSchemaBaseDir(): string {
+    return process.env.AKS_ISTIO_MESH_SCHEMAS || path.resolve(__dirname, "..", "..", "..", "shared", "schemas", "istio");
+}
+
+/**
+ * The bundle directory for an AKS revision: `asm-1-30` → `<base>/1.30.<highest patch present>`. When no patch
+ * directory exists the `<base>/1.30` path is returned, so loading it reports "no schema bundle" plainly.
+ */
+export function schemaDirForRevision(revision: string, baseDir: string = defaultSchemaBaseDir()): string {
+    const match = /^asm-(\d+)-(\d+)$/.exec(revision);
+    if (!match) throw new Error(`revision "${revision}" is not an AKS Istio revision like asm-1-30`);
+    const minor = `${match[1]}.${match[2]}`;
+    const patchDir = new RegExp(`^${match[1]}\\.${match[2]}\\.(\\d+)$`);
+    const entries = fs.existsSync(baseDir) ? fs.readdirSync(baseDir) : [];
+    const patches = entries
+        .map((entry) => patchDir.exec(entry))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => Number(m[1]));
+    return path.join(baseDir, patches.length > 0 ? `${minor}.${Math.max(...patches)}` : minor);
+}
+
+/** Istio's CRDs for one release, indexed for validation. */
+export interface SchemaBundle {
+    /** The Istio release, taken from the directory name (e.g. `1.30.3`); used in messages. */
+    readonly istioVersion: string;
+    readonly dir: string;
+    /** openAPIV3Schema by `group/version/kind`, for every served version. */
+    readonly schemas: ReadonlyMap<string, AnySchemaObject>;
+    /** Served versions by `group/kind`, to say what is served when an apiVersion is not. */
+    readonly servedVersions: ReadonlyMap<string, readonly string[]>;
+}
+
+interface CrdDocument {
+    kind?: string;
+    spec?: {
+        group?: string;
+        names?: { kind?: string };
+        versions?: { name: string; served?: boolean; schema?: { openAPIV3Schema?: AnySchemaObject } }[];
+    };
+}
+
+/** Loads `<dir>/crd-all.gen.yaml`; undefined when the file is absent (callers say "no schema bundle found"). */
+export function loadSchemaBundle(dir: string): SchemaBundle | undefined {
+    const file = path.join(dir, BUNDLE_FILE);
+    if (!fs.existsSync(file)) return undefined;
+    const schemas = new Map<string, AnySchemaObject>();
+    const servedVersions = new Map<string, string[]>();
+    for (const doc of parseAllDocuments(fs.readFileSync(file, "utf8"))) {
+        if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0].message}`);
+        const crd = doc.toJS() as CrdDocument | null;
+        const group = crd?.spec?.group;
+        const kind = crd?.spec?.names?.kind;
+        if (crd?.kind !== "CustomResourceDefinition" || !group || !kind) continue;
+        for (const version of crd.spec?.versions ?? []) {
+            const schema = version.schema?.openAPIV3Schema;
+            if (!version.served || !schema) continue;
+            schemas.set(`${group}/${version.name}/${kind}`, schema);
+            servedVersions.set(`${group}/${kind}`, [...(servedVersions.get(`${group}/${kind}`) ?? []), version.name]);
+        }
+    }
+    return { istioVersion: path.basename(path.resolve(dir)), dir, schemas, servedVersions };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Schema preparation and ajv keywords
+
+/** Keywords whose value is one subschema, or a list of them; with `properties`, the only places schemas nest. */
+const SUBSCHEMA = new Set(["additionalProperties", "items", "not"]);
+const SUBSCHEMA_LISTS = new Set(["allOf", "anyOf", "oneOf"]);
+
+/**
+ * Copies a CRD schema for ajv: drops descriptions, and closes every object that declares `properties` and
+ * does not preserve unknown fields, which is what `kubectl --validate=strict` (fieldValidation=Strict) enforces.
+ */
+function strictSchema(schema: AnySchemaObject): AnySchemaObject {
+    const out: AnySchemaObject = {};
+    for (const [key, value] of Object.entries(schema)) {
+        if (key === "description") continue;
+        if (key === "properties") {
+            out.properties = Object.fromEntries(Object.entries(value as Record<string, AnySchemaObject>).map(([k, s]) => [k, strictSchema(s)]));
+        } else if (SUBSCHEMA.has(key) && typeof value === "object") {
+            out[key] = strictSchema(value as AnySchemaObject);
+        } else if (SUBSCHEMA_LISTS.has(key)) {
+            out[key] = (value as AnySchemaObject[]).map(strictSchema);
+        } else {
+            out[key] = value;
+        }
+    }
+    if (out.properties && out.additionalProperties === undefined && out["x-kubernetes-preserve-unknown-fields"] !== true) {
+        out.additionalProperties = false;
+    }
+    return out;
+}
+
+/** A CRD root schema made strict, with the envelope fields every object carries (metadata is checked apart). */
+function rootSchema(schema: AnySchemaObject): AnySchemaObject {
+    const strict = strictSchema(schema);
+    return {
+        ...strict,
+        properties: { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...strict.properties },
+    };
+}
+
+interface KubernetesValidation {
+    rule: string;
+    message?: string;
+}
+
+/** Our keywords report through ajv errors; `params.rule` carries the SchemaError rule family. */
+type KeywordError = Partial<ErrorObject> & { params: { rule: "cel" | "list-type" } };
+
+/** Why one rule rejects `self`, or undefined when it holds. An unevaluable rule is a failure, never a pass. */
+function celFailure({ rule, message }: KubernetesValidation, program: CelProgram, self: unknown): string | undefined {
+    if (typeof program !== "function") return `rule cannot be evaluated offline (${program.error}): ${rule}`;
+    try {
+        return program({ self }) === true ? undefined : message ?? `failed rule: ${rule}`;
+    } catch (e) {
+        return `${message ?? rule} (evaluation error: ${firstLine((e as Error).message)})`;
+    }
+}
+
+function celKeyword(rules: KubernetesValidation[], parentSchema: AnySchemaObject) {
+    const compiled = rules.map((r) => ({ validation: r, program: compileRule(r.rule) }));
+    const validate = (data: unknown): boolean => {
+        const self = toCelValue(data, parentSchema as CelSchema);
+        validate.errors = compiled.flatMap(({ validation, program }): KeywordError[] => {
+            const failure = celFailure(validation, program, self);
+            return failure ? [{ keyword: "x-kubernetes-validations", message: failure, params: { rule: "cel" } }] : [];
+        });
+        return validate.errors.length === 0;
+    };
+    validate.errors = [] as KeywordError[];
+    return validate;
+}
+
+function listTypeKeyword(listType: string, parentSchema: AnySchemaObject) {
+    const keys: string[] = parentSchema["x-kubernetes-list-map-keys"] ?? [];
+    const identity = (item: unknown) =>
+        JSON.stringify(listType === "map" ? keys.map((k) => asRecord(item)?.[k]) : item);
+    const validate = (data: unknown, cxt?: DataValidationCxt): boolean => {
+        const errors: KeywordError[] = [];
+        if ((listType === "map" || listType === "set") && Array.isArray(data)) {
+            const seen = new Set<string>();
+            data.forEach((item, i) => {
+                const id = identity(item);
+                if (seen.has(id)) {
+                    const what = listType === "map" ? `key ${keys.map((k) => `${k}=${JSON.stringify(asRecord(item)?.[k])}`).join(", ")}` : `value ${id}`;
+                    errors.push({ keyword: "x-kubernetes-list-type", instancePath: pointer(cxt?.instancePath ?? "", i), message: `duplicate ${what}`, params: { rule: "list-type" } });
+                }
+                seen.add(id);
+            });
+        }
+        validate.errors = errors;
+        return errors.length === 0;
+    };
+    validate.errors = [] as KeywordError[];
+    return validate;
+}
+
+function newAjv(): Ajv {
+    // strict:false because CRDs carry x-kubernetes-* annotations ajv does not know; verbose gives error data for messages.
+    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+    // The API server checks string formats but not the width of number formats (the `type` check covers integers).
+    addFormats(ajv, ["date-time", "byte"]);
+    ajv.addFormat("int32", true).addFormat("double", true);
+    ajv.addKeyword({ keyword: "x-kubernetes-validations", errors: true, compile: celKeyword });
+    ajv.addKeyword({ keyword: "x-kubernetes-list-type", schemaType: "string", errors: true, compile: listTypeKeyword });
+    return ajv;
+}
+
+interface Compiled {
+    ajv: Ajv;
+    validators: Map<string, ValidateFunction>;
+}
+
+// One ajv per bundle; each kind compiles on first use (most meshes use a handful of the 33 kind versions).
+const compiledByBundle = new WeakMap<SchemaBundle, Compiled>();
+
+function validatorFor(bundle: SchemaBundle, key: string, schema: AnySchemaObject): ValidateFunction {
+    let compiled = compiledByBundle.get(bundle);
+    if (!compiled) {
+        compiled = { ajv: newAjv(), validators: new Map() };
+        compiledByBundle.set(bundle, compiled);
+    }
+    let validator = compiled.validators.get(key);
+    if (!validator) {
+        validator = compiled.ajv.compile(rootSchema(schema));
+        compiled.validators.set(key, validator);
+    }
+    return validator;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Error translation
+
+const COMPOSITE = new Set(["anyOf", "oneOf", "not"]);
+
+function describe(value: unknown): string {
+    return Array.isArray(value) ? "array" : value === null ? "null" : typeof value === "number" && Number.isInteger(value) ? "integer" : typeof value;
+}
+
+/** Istio encodes proto oneofs as `oneOf` of `required` lists; name the fields instead of "match exactly one schema". */
+function oneOfFields(parentSchema: AnySchemaObject | undefined): string[] {
+    return ((parentSchema?.oneOf ?? []) as AnySchemaObject[]).flatMap((s) => (Array.isArray(s.required) ? (s.required as string[]) : []));
+}
+
+function toFinding(e: ErrorObject): Finding {
+    const params = e.params as Record<string, unknown>;
+    switch (e.keyword) {
+        case "additionalProperties":
+            return { path: pointer(e.instancePath, String(params.additionalProperty)), rule: "unknown-field", message: `unknown field "${String(params.additionalProperty)}"` };
+        case "required":
+            return { path: pointer(e.instancePath, String(params.missingProperty)), rule: "schema", message: `required field "${String(params.missingProperty)}" is missing` };
+        case "enum":
+            return { path: e.instancePath, rule: "schema", message: `unsupported value ${JSON.stringify(e.data)}: must be one of ${(params.allowedValues as unknown[]).join(", ")}` };
+        case "type":
+            return { path: e.instancePath, rule: "schema", message: `must be ${String(params.type)}, not ${describe(e.data)}` };
+        case "oneOf": {
+            const fields = oneOfFields(e.parentSchema);
+            const message = fields.length > 1 ? `only one of ${fields.join(", ")} may be set` : String(e.message);
+            return { path: e.instancePath, rule: "schema", message };
+        }
+        case "anyOf":
+            return {
+                path: e.instancePath,
+                rule: "schema",
+                message: e.parentSchema?.["x-kubernetes-int-or-string"] ? `must be an integer or a string, not ${describe(e.data)}` : String(e.message),
+            };
+        case "x-kubernetes-validations":
+        case "x-kubernetes-list-type":
+            return { path: e.instancePath, rule: (params as KeywordError["params"]).rule, message: String(e.message) };
+        default:
+            return { path: e.instancePath, rule: "schema", message: String(e.message) };
+    }
+}
+
+/**
+ * ajv errors as the API server would word them: branch errors under a failed anyOf/oneOf/not are folded into
+ * that one error, and CEL findings are dropped when a value has the wrong type (the API server skips CEL then).
+ */
+function schemaFindings(errors: ErrorObject[]): Finding[] {
+    const composites = errors.filter((e) => COMPOSITE.has(e.keyword)).map((e) => e.schemaPath + "/");
+    const kept = errors.filter((e) => !composites.some((prefix) => e.schemaPath.startsWith(prefix)));
+    const typeError = kept.some((e) => e.keyword === "type" || (e.keyword === "anyOf" && e.parentSchema?.["x-kubernetes-int-or-string"]));
+    return kept.filter((e) => !(typeError && e.keyword === "x-kubernetes-validations")).map(toFinding);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Validation
+
+/** The object as it would go over the wire: undefined dropped by JSON, nulls pruned as the API server does. */
+function wireForm(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(wireForm);
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(
+            Object.entries(value)
+                .filter(([, v]) => v !== undefined && v !== null)
+                .map(([k, v]) => [k, wireForm(v)]),
+        );
+    }
+    return value;
+}
+
+function splitApiVersion(apiVersion: string): { group: string; version: string } {
+    const slash = apiVersion.lastIndexOf("/");
+    return slash < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
+}
+
+function validateOne(object: KubeObject, bundle: SchemaBundle): Finding[] {
+    const { group, version } = splitApiVersion(object.apiVersion ?? "");
+    const kind = object.kind ?? "";
+    const schema = bundle.schemas.get(`${group}/${version}/${kind}`);
+    if (!schema) {
+        const served = bundle.servedVersions.get(`${group}/${kind}`);
+        const alternatives = served ? ` (served: ${served.map((v) => `${group}/${v}`).join(", ")})` : "";
+        const message = `no such kind in Istio ${bundle.istioVersion}: ${object.apiVersion} ${kind}${alternatives}`;
+        return [{ path: "", rule: "schema", message }];
+    }
+    const wire = wireForm(object) as Record<string, unknown>;
+    const validator = validatorFor(bundle, `${group}/${version}/${kind}`, schema);
+    const findings = validator(wire) ? [] : schemaFindings(validator.errors ?? []);
+    return [...findings, ...validateMetadata(wire.metadata), ...webhookChecks(group, kind, wire)];
+}
+
+/**
+ * Validates Istio objects (any group ending in `istio.io`) the way the API server and istiod's webhook
+ * would; other objects are left to their own checks. An Istio kind the bundle does not serve is an error.
+ */
+export function validateObjects(objects: KubeObject[], bundle: SchemaBundle): SchemaError[] {
+    return objects
+        .filter((o) => /(^|\.)istio\.io$/.test(splitApiVersion(o.apiVersion ?? "").group))
+        .flatMap((object) =>
+            validateOne(object, bundle).map((finding) => ({
+                apiVersion: object.apiVersion ?? "",
+                kind: object.kind ?? "",
+                ...(object.metadata?.namespace !== undefined && { namespace: object.metadata.namespace }),
+                ...(object.metadata?.name !== undefined && { name: object.metadata.name }),
+                ...finding,
+            })),
+        );
+}
