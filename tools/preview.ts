@@ -11,6 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { countByType, manifests, manifestsYaml, resourceTree } from "./offline/render";
+import { meshGraph, renderSvg, toDot } from "./offline/meshgraph";
 import { InputError, ROOT, runProgram, StackRun } from "./offline/runtime";
 import { defaultSchemaBaseDir, loadSchemaBundle, schemaDirForRevision, SchemaError, validateObjects } from "./schema";
 
@@ -150,13 +151,15 @@ async function previewStack(stack: string, opts: Options): Promise<{ report: Rep
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(path.join(outDir, "manifests.yaml"), manifestsYaml(list));
     fs.writeFileSync(path.join(outDir, "resources.json"), JSON.stringify(run.resources, null, 2) + "\n");
+    const tWrite = Date.now();
+    fs.writeFileSync(path.join(outDir, "mesh.svg"), await renderSvg(toDot(meshGraph(list.map((m) => m.object)))));
     const t2 = Date.now();
     const report: Report = {
         stack,
         counts: { resources: run.resources.length, kubernetesObjects: list.length, byType: countByType(run.resources) },
         schema,
         outputs: run.outputs,
-        timings: { programMs: t1 - t0, schemaMs: tSchema - t1, writeMs: t2 - tSchema },
+        timings: { programMs: t1 - t0, schemaMs: tSchema - t1, writeMs: tWrite - tSchema, pictureMs: t2 - tWrite },
     };
     fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
     if (!opts.json) {
@@ -164,7 +167,7 @@ async function previewStack(stack: string, opts: Options): Promise<{ report: Rep
         console.log(resourceTree(run.resources, `${run.project}-${stack}`));
         console.log(`\nResources: + ${run.resources.length} to create (${list.length} Kubernetes objects)`);
         console.log([...clusterSummary(run), ...schemaSummary(schema)].join("\n"));
-        console.log(`  wrote        ${path.relative(process.cwd(), outDir) || "."}/{manifests.yaml,resources.json,report.json}\n`);
+        console.log(`  wrote        ${path.relative(process.cwd(), outDir) || "."}/{manifests.yaml,resources.json,report.json,mesh.svg}\n`);
     }
     return { report, clean: schema.errors.length === 0 };
 }

@@ -1,0 +1,58 @@
+import * as assert from "assert";
+import { meshGraph, renderSvg, toDot } from "../tools/offline/meshgraph";
+
+const ns = (name: string) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { "istio.io/rev": "asm-1-30" } } });
+const svc = (name: string) => ({ apiVersion: "v1", kind: "Service", metadata: { name, namespace: "shop" }, spec: { ports: [{ name: "http", port: 80 }] } });
+const deploy = (app: string, version: string) => ({
+    apiVersion: "apps/v1", kind: "Deployment", metadata: { name: `${app}-${version}`, namespace: "shop" },
+    spec: { template: { metadata: { labels: { app, version } }, spec: { serviceAccountName: app } } },
+});
+const allow = (app: string, principals: string[]) => ({
+    apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name: app, namespace: "shop" },
+    spec: { action: "ALLOW", selector: { matchLabels: { app } }, rules: [{ from: [{ source: { principals } }], to: [{ operation: { ports: ["80"] } }] }] },
+});
+
+const objects = [
+    ns("shop"), svc("web"), svc("api"), deploy("web", "v1"), deploy("api", "v1"), deploy("api", "v2"),
+    { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication", metadata: { name: "default", namespace: "aks-istio-system" }, spec: { mtls: { mode: "STRICT" } } },
+    { apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name: "allow-nothing", namespace: "shop" }, spec: {} },
+    allow("web", ["cluster.local/ns/aks-istio-ingress/sa/aks-istio-ingressgateway-external"]),
+    allow("api", ["cluster.local/ns/shop/sa/web"]),
+    { apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "ingress", namespace: "aks-istio-ingress" }, spec: { selector: { istio: "aks-istio-ingressgateway-external" }, servers: [] } },
+    { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "web-ingress", namespace: "shop" },
+        spec: { hosts: ["*"], gateways: ["aks-istio-ingress/ingress"], http: [{ match: [{ uri: { prefix: "/" } }], route: [{ destination: { host: "web" } }] }] } },
+    { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "api", namespace: "shop" },
+        spec: { hosts: ["api"], http: [
+            { match: [{ headers: { "end-user": { exact: "jason" } } }], route: [{ destination: { host: "api", subset: "v2" } }] },
+            { route: [{ destination: { host: "api", subset: "v1" }, weight: 90 }, { destination: { host: "api", subset: "v2" }, weight: 10 }], fault: { abort: { httpStatus: 500, percentage: { value: 100 } } } },
+        ] } },
+];
+
+describe("mesh picture", () => {
+    it("draws ingress → entry → callee with mTLS and authorization marks, weights, header routes and faults", () => {
+        const g = meshGraph(objects);
+        assert.deepStrictEqual(g.gateways, ["aks-istio-ingressgateway-external"]);
+        const edges = g.edges.map((e) => [e.from, e.to, e.authorized, e.mtls]);
+        assert.deepStrictEqual(edges, [
+            ["gateway:aks-istio-ingressgateway-external", "shop/web", true, true],
+            ["shop/web", "shop/api", true, true],
+        ]);
+        const api = g.nodes.find((n) => n.id === "shop/api")!;
+        assert.deepStrictEqual(api.versions, [{ name: "v1", weight: 90 }, { name: "v2", weight: 10 }]);
+        assert.deepStrictEqual(api.notes, ["end-user=jason → v2", "fault: abort 500"]);
+    });
+
+    it("marks a call no policy allows, and plaintext when mTLS is not STRICT", () => {
+        const g = meshGraph(objects.filter((o) => o.kind !== "PeerAuthentication" && !(o.kind === "AuthorizationPolicy" && o.metadata.name === "web")));
+        const ingress = g.edges.find((e) => e.to === "shop/web")!;
+        assert.strictEqual(ingress.authorized, false);
+        assert.strictEqual(ingress.mtls, false);
+    });
+
+    it("renders SVG with Graphviz", async () => {
+        const svg = await renderSvg(toDot(meshGraph(objects)));
+        assert.match(svg, /^<\?xml/);
+        assert.match(svg, /namespace shop/);
+        assert.match(svg, /v1 90%/);
+    });
+});

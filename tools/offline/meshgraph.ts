@@ -1,0 +1,197 @@
+/**
+ * A picture of the mesh from the objects a stack applies: ingress gateway → entry services →
+ * callees, namespaces as boxes, versions with their weights, each edge marked with mTLS and
+ * authorization, faults and rate limits noted. Derived from the manifests alone, so it shows what
+ * the cluster would enforce, not what the specs intended.
+ */
+
+type Obj = Record<string, any>;
+
+export interface MeshEdge {
+    from: string;
+    to: string;
+    ports: string[];
+    /** An ALLOW policy admits the caller's identity (or the namespace has no authorization at all). */
+    authorized: boolean;
+    /** The callee's namespace enforces STRICT mTLS. */
+    mtls: boolean;
+    label?: string;
+}
+
+export interface MeshNode {
+    id: string;
+    namespace: string;
+    name: string;
+    /** Version → weight in percent, or undefined when no route splits traffic. */
+    versions: { name: string; weight?: number }[];
+    notes: string[];
+}
+
+export interface MeshGraph {
+    gateways: string[];
+    nodes: MeshNode[];
+    edges: MeshEdge[];
+}
+
+const groupOf = (o: Obj) => String(o.apiVersion ?? "").split("/")[0];
+const isKind = (o: Obj, group: string, kind: string) => groupOf(o) === group && o.kind === kind;
+const ns = (o: Obj) => o.metadata?.namespace ?? "default";
+
+/** `reviews`, `reviews.bookinfo`, `reviews.bookinfo.svc.cluster.local` → the Service's id. */
+function resolveHost(host: string, fromNs: string): string {
+    const parts = host.split(".");
+    return `${parts[1] ?? fromNs}/${parts[0]}`;
+}
+
+function strictNamespaces(objects: Obj[], rootNamespace: string): (namespace: string) => boolean {
+    const pas = objects.filter((o) => isKind(o, "security.istio.io", "PeerAuthentication"));
+    const nsWide = (namespace: string) => pas.find((p) => ns(p) === namespace && !p.spec?.selector);
+    const rootStrict = nsWide(rootNamespace)?.spec?.mtls?.mode === "STRICT";
+    return (namespace) => {
+        const mode = nsWide(namespace)?.spec?.mtls?.mode;
+        return mode === "STRICT" || ((mode === undefined || mode === "UNSET") && rootStrict);
+    };
+}
+
+export function meshGraph(objects: Obj[], rootNamespace = "aks-istio-system"): MeshGraph {
+    const meshNamespaces = new Set(objects.filter((o) => o.kind === "Namespace" && o.metadata?.labels?.["istio.io/rev"]).map((o) => o.metadata.name));
+    const services = objects.filter((o) => o.kind === "Service" && groupOf(o) === "v1" && meshNamespaces.has(ns(o)));
+    const workloads = objects.filter((o) => ["Deployment", "StatefulSet"].includes(o.kind) && meshNamespaces.has(ns(o)));
+    const vss = objects.filter((o) => isKind(o, "networking.istio.io", "VirtualService"));
+    const strict = strictNamespaces(objects, rootNamespace);
+
+    const nodes = new Map<string, MeshNode>();
+    for (const s of services) {
+        const id = `${ns(s)}/${s.metadata.name}`;
+        const versions = workloads
+            .filter((w) => ns(w) === ns(s) && w.spec?.template?.metadata?.labels?.app === s.metadata.name)
+            .map((w) => ({ name: String(w.spec.template.metadata.labels.version ?? "") }));
+        nodes.set(id, { id, namespace: ns(s), name: s.metadata.name, versions, notes: [] });
+    }
+
+    // Identity (SPIFFE principal) → the service whose pods run as it.
+    const principalOf = new Map<string, string>();
+    for (const w of workloads) {
+        const sa = w.spec?.template?.spec?.serviceAccountName ?? "default";
+        const app = w.spec?.template?.metadata?.labels?.app;
+        if (app) {
+            principalOf.set(`cluster.local/ns/${ns(w)}/sa/${sa}`, `${ns(w)}/${app}`);
+        }
+    }
+
+    const gateways = objects.filter((o) => isKind(o, "networking.istio.io", "Gateway"));
+    const gatewayIds = new Map(gateways.map((g) => [`${ns(g)}/${g.metadata.name}`, String(Object.values(g.spec?.selector ?? {})[0] ?? g.metadata.name)]));
+    const edges: MeshEdge[] = [];
+    const authzNamespaces = new Set(objects.filter((o) => isKind(o, "security.istio.io", "AuthorizationPolicy")).map(ns));
+
+    for (const vs of vss) {
+        const bound = (vs.spec?.gateways ?? []).map((g: string) => (g.includes("/") ? g : `${ns(vs)}/${g}`)).filter((g: string) => gatewayIds.has(g));
+        for (const route of vs.spec?.http ?? []) {
+            const dests = (route.route ?? []) as Obj[];
+            for (const d of dests) {
+                const target = nodes.get(resolveHost(d.destination?.host ?? "", ns(vs)));
+                if (!target) {
+                    continue;
+                }
+                if (bound.length > 0) {
+                    for (const g of bound) {
+                        const paths = (route.match ?? []).map((m: Obj) => m.uri?.exact ?? m.uri?.prefix ?? m.uri?.regex).filter(Boolean);
+                        edges.push({ from: `gateway:${gatewayIds.get(g)}`, to: target.id, ports: [], authorized: false, mtls: strict(target.namespace), label: paths.join(" ") });
+                    }
+                    continue;
+                }
+                const header = (route.match ?? []).map((m: Obj) => Object.entries(m.headers ?? {}).map(([h, v]) => `${h}=${(v as Obj).exact ?? (v as Obj).prefix ?? "*"}`).join(",")).filter(Boolean).join(" | ");
+                const version = target.versions.find((v) => v.name === d.destination?.subset);
+                if (version && !header) {
+                    version.weight = d.weight ?? 100;
+                } else if (header && d.destination?.subset) {
+                    target.notes.push(`${header} → ${d.destination.subset}`);
+                }
+            }
+            if (route.fault) {
+                const host = nodes.get(resolveHost(dests[0]?.destination?.host ?? "", ns(vs)));
+                const what = [route.fault.delay && `delay ${route.fault.delay.fixedDelay}`, route.fault.abort && `abort ${route.fault.abort.httpStatus}`].filter(Boolean).join(", ");
+                host?.notes.push(`fault: ${what}`);
+            }
+        }
+    }
+
+    for (const f of objects.filter((o) => isKind(o, "networking.istio.io", "EnvoyFilter"))) {
+        const app = f.spec?.workloadSelector?.labels?.app;
+        const text = JSON.stringify(f.spec?.configPatches ?? []);
+        const bucket = /"max_tokens":(\d+).*?"fill_interval":"([^"]+)"/.exec(text);
+        if (app && text.includes("local_ratelimit")) {
+            nodes.get(`${ns(f)}/${app}`)?.notes.push(`rate limit${bucket ? ` ${bucket[1]}/${bucket[2]}` : ""}`);
+        }
+    }
+
+    for (const ap of objects.filter((o) => isKind(o, "security.istio.io", "AuthorizationPolicy") && (o.spec?.action ?? "ALLOW") === "ALLOW")) {
+        const app = ap.spec?.selector?.matchLabels?.app;
+        const target = app && nodes.get(`${ns(ap)}/${app}`);
+        if (!target) {
+            continue;
+        }
+        for (const rule of ap.spec?.rules ?? []) {
+            const ports = (rule.to ?? []).flatMap((t: Obj) => t.operation?.ports ?? []);
+            for (const from of rule.from ?? []) {
+                for (const principal of from.source?.principals ?? []) {
+                    const caller = principalOf.get(principal);
+                    const gateway = /\/sa\/(aks-istio-ingressgateway-[a-z]+)$/.exec(principal)?.[1];
+                    const edge = edges.find((e) => e.to === target.id && e.from === (caller ?? `gateway:${gateway}`));
+                    if (edge) {
+                        edge.authorized = true;
+                        edge.ports = ports;
+                    } else if (caller) {
+                        edges.push({ from: caller, to: target.id, ports, authorized: true, mtls: strict(target.namespace) });
+                    }
+                }
+            }
+        }
+    }
+    for (const e of edges) {
+        e.authorized ||= !authzNamespaces.has(e.to.split("/")[0]);
+    }
+    return { gateways: [...new Set(gatewayIds.values())], nodes: [...nodes.values()], edges };
+}
+
+const q = (s: string) => JSON.stringify(s);
+
+export function toDot(g: MeshGraph): string {
+    const lines = [
+        "digraph mesh {",
+        "  rankdir=LR; fontname=\"Helvetica\"; node [fontname=\"Helvetica\" fontsize=11 shape=box style=\"rounded,filled\" fillcolor=\"#f5f7fa\"]; edge [fontname=\"Helvetica\" fontsize=9];",
+        "  label=\"mesh: 🔒 STRICT mTLS · ✓ allowed by authorization · ✗ not allowed\"; labelloc=b;",
+    ];
+    for (const gw of g.gateways) {
+        lines.push(`  ${q(`gateway:${gw}`)} [label=${q(`ingress gateway\n${gw}`)} shape=cds fillcolor="#dbe9ff"];`);
+    }
+    const byNs = new Map<string, MeshNode[]>();
+    for (const n of g.nodes) {
+        byNs.set(n.namespace, [...(byNs.get(n.namespace) ?? []), n]);
+    }
+    for (const [namespace, list] of byNs) {
+        lines.push(`  subgraph ${q(`cluster_${namespace}`)} { label=${q(`namespace ${namespace}`)}; style="rounded,dashed";`);
+        for (const n of list) {
+            const versions = n.versions.map((v) => (v.weight === undefined ? v.name : `${v.name} ${v.weight}%`)).join(" · ");
+            lines.push(`    ${q(n.id)} [label=${q([n.name, versions, ...n.notes].filter(Boolean).join("\n"))}];`);
+        }
+        lines.push("  }");
+    }
+    for (const e of g.edges) {
+        const marks = `${e.mtls ? "🔒" : "plaintext"} ${e.authorized ? "✓" : "✗"}`;
+        const label = [e.label, e.ports.length ? `:${e.ports.join(",")}` : "", marks].filter(Boolean).join(" ");
+        const style = e.authorized ? (e.mtls ? "color=\"#2b7a3d\"" : "color=\"#b8860b\"") : "color=\"#c0392b\" style=dashed";
+        lines.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(label)} ${style}];`);
+    }
+    lines.push("}");
+    return lines.join("\n");
+}
+
+/** Lays the graph out with Graphviz (compiled to wasm) and returns SVG. */
+export async function renderSvg(dot: string): Promise<string> {
+    // ESM-only package; Node >= 20.19 loads it through require().
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Graphviz } = require("@hpcc-js/wasm-graphviz") as typeof import("@hpcc-js/wasm-graphviz");
+    const graphviz = await Graphviz.load();
+    return graphviz.dot(dot);
+}
