@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { revisionListProblems } from "./policy-pack/lib/revisions";
-import { boolean, fail, integer, list, object, oneOf, optional, string, unique } from "./components/validate";
+import { boolean, fail, integer, list, object, oneOf, optional, record, string, unique } from "./components/validate";
 import { CATALOG } from "./components/apps/catalog";
 import { AppSpec, parseAppSpec } from "./components/apps/spec";
+import { AppTraffic, duration, mergeTraffic, parseAppTraffic } from "./components/apps/traffic";
 
 /** The project's config namespace (the `name` in Pulumi.yaml). */
 export const PROJECT = "aks-istio-mesh";
@@ -13,6 +14,7 @@ const NODE_OS_CHANNELS = ["None", "Unmanaged", "NodeImage", "SecurityPatch"] as 
 const KUBELOGIN_MODES = ["azurecli", "workloadidentity", "spn", "msi"] as const;
 const NETWORK_POLICIES = ["cilium", "azure", "calico", "none"] as const;
 const ZONES = ["1", "2", "3"] as const;
+const OUTBOUND_POLICIES = ["REGISTRY_ONLY", "ALLOW_ANY"] as const;
 
 export interface SystemPoolConfig {
     readonly vmSize: string;
@@ -46,10 +48,50 @@ export interface ClusterConfig {
     readonly protect: boolean;
 }
 
+/** A reviewed carve-out from STRICT mTLS: the selected workloads (or one port of them) accept plain text. */
+export interface MtlsException {
+    readonly namespace: string;
+    /** Pod labels of the workloads relaxed; a namespace-wide exception is not offered. */
+    readonly selector: Readonly<Record<string, string>>;
+    /** Only this (container) port is PERMISSIVE; omit for every port of the workloads. */
+    readonly port?: number;
+    /** Why the exception exists, for reviewers. */
+    readonly reason: string;
+}
+
+/** Timeouts, retries, connection pool and outlier detection every service gets. */
+export interface ResilienceConfig {
+    readonly timeout: string;
+    readonly retries: { readonly attempts: number; readonly perTryTimeout: string; readonly retryOn: string };
+    readonly connectionPool: { readonly maxConnections: number; readonly http1MaxPendingRequests: number; readonly http2MaxRequests: number };
+    readonly outlierDetection: { readonly consecutive5xxErrors: number; readonly interval: string; readonly baseEjectionTime: string; readonly maxEjectionPercent: number };
+}
+
 export interface MeshConfig {
     /** One revision, or two consecutive ones (old, new) during a canary upgrade. */
     readonly revisions: readonly string[];
     readonly ingressGateways: { readonly external: boolean; readonly internal: boolean };
+    /** Mesh-wide outbound policy (shared MeshConfig and every app Sidecar). Default REGISTRY_ONLY. */
+    readonly outboundTrafficPolicy: (typeof OUTBOUND_POLICIES)[number];
+    /** Envoy access logs to stdout. Default true. */
+    readonly accessLogs: boolean;
+    /** Render the fault injection the apps declare. Default false. */
+    readonly faultInjection: boolean;
+    readonly mtlsExceptions: readonly MtlsException[];
+    readonly resilience: ResilienceConfig;
+}
+
+/** Ingress hosts per app and, for HTTPS, the certificate in Azure Key Vault. */
+export interface IngressConfig {
+    /** Host each app with ingress routes is served on, by app name. */
+    readonly hosts: Readonly<Record<string, string>>;
+    readonly tls?: {
+        /** Resource id of the Key Vault holding the certificate. */
+        readonly keyVaultId: string;
+        readonly keyVaultName: string;
+        /** Name of the Key Vault certificate (read as a secret: key and chain in PEM). */
+        readonly certificateName: string;
+    };
 }
 
 /** An app to deploy: its spec (catalog or inline) and the revision its namespace uses. */
@@ -57,6 +99,8 @@ export interface AppConfig {
     readonly spec: AppSpec;
     /** Revision label of the app's namespace; default the newest configured revision. */
     readonly revision: string;
+    /** The spec's traffic defaults with the stack's overrides applied. */
+    readonly traffic: AppTraffic;
 }
 
 export interface WorkloadsConfig {
@@ -71,9 +115,10 @@ export interface StackConfig {
     readonly mesh: MeshConfig;
     readonly apps: readonly AppConfig[];
     readonly workloads: WorkloadsConfig;
+    readonly ingress: IngressConfig;
 }
 
-const TOP_LEVEL_KEYS = ["cluster", "mesh", "apps", "workloads"] as const;
+const TOP_LEVEL_KEYS = ["cluster", "mesh", "apps", "workloads", "ingress"] as const;
 const key = (k: string) => `${PROJECT}:${k}`;
 
 function parseCluster(raw: unknown, stack: string, mesh: { revisions: readonly string[] }): ClusterConfig {
@@ -145,9 +190,58 @@ function parseCluster(raw: unknown, stack: string, mesh: { revisions: readonly s
     return cluster;
 }
 
+const positive = (max: number) => (v: unknown, p: string) => integer(v, p, 1, max);
+
+function parseResilience(raw: unknown, path: string): ResilienceConfig {
+    const r = object(raw ?? {}, path, ["timeout", "retries", "connectionPool", "outlierDetection"]);
+    const sub = (k: string, keys: string[]) => object(r[k] ?? {}, `${path}.${k}`, keys);
+    const rt = sub("retries", ["attempts", "perTryTimeout", "retryOn"]);
+    const cp = sub("connectionPool", ["maxConnections", "http1MaxPendingRequests", "http2MaxRequests"]);
+    const od = sub("outlierDetection", ["consecutive5xxErrors", "interval", "baseEjectionTime", "maxEjectionPercent"]);
+    return {
+        timeout: optional(r, "timeout", path, duration, "15s"),
+        retries: {
+            attempts: optional(rt, "attempts", `${path}.retries`, (v, p) => integer(v, p, 0, 10), 2),
+            perTryTimeout: optional(rt, "perTryTimeout", `${path}.retries`, duration, "5s"),
+            // Only failures where the request never reached the app, so a POST is not sent twice.
+            retryOn: optional(rt, "retryOn", `${path}.retries`, (v, p) => string(v, p, {
+                pattern: /^[a-z0-9-]+(,[a-z0-9-]+)*$/, hint: "Envoy retry conditions separated by commas, e.g. connect-failure,refused-stream",
+            }), "connect-failure,refused-stream,unavailable,cancelled"),
+        },
+        connectionPool: {
+            maxConnections: optional(cp, "maxConnections", `${path}.connectionPool`, positive(1_000_000), 100),
+            http1MaxPendingRequests: optional(cp, "http1MaxPendingRequests", `${path}.connectionPool`, positive(1_000_000), 64),
+            http2MaxRequests: optional(cp, "http2MaxRequests", `${path}.connectionPool`, positive(1_000_000), 1000),
+        },
+        outlierDetection: {
+            consecutive5xxErrors: optional(od, "consecutive5xxErrors", `${path}.outlierDetection`, positive(1000), 5),
+            interval: optional(od, "interval", `${path}.outlierDetection`, duration, "10s"),
+            baseEjectionTime: optional(od, "baseEjectionTime", `${path}.outlierDetection`, duration, "30s"),
+            maxEjectionPercent: optional(od, "maxEjectionPercent", `${path}.outlierDetection`, (v, p) => integer(v, p, 0, 100), 50),
+        },
+    };
+}
+
+function parseMtlsException(v: unknown, p: string): MtlsException {
+    const e = object(v, p, ["namespace", "selector", "port", "reason"]);
+    if (e.selector === undefined) {
+        fail(`${p}.selector`, "is required: an exception names the workloads it relaxes (pod labels); a whole namespace is never relaxed");
+    }
+    const selector = record(e.selector, `${p}.selector`, (x, xp) => string(x, xp));
+    if (Object.keys(selector).length === 0) {
+        fail(`${p}.selector`, "needs at least one pod label");
+    }
+    return {
+        namespace: string(e.namespace, `${p}.namespace`),
+        selector,
+        port: optional(e, "port", p, (x, xp) => integer(x, xp, 1, 65535), undefined),
+        reason: string(e.reason, `${p}.reason`, { hint: "why plain text is needed, for reviewers" }),
+    };
+}
+
 function parseMesh(raw: unknown): MeshConfig {
     const path = key("mesh");
-    const m = object(raw, path, ["revisions", "ingressGateways"]);
+    const m = object(raw, path, ["revisions", "ingressGateways", "outboundTrafficPolicy", "accessLogs", "faultInjection", "mtlsExceptions", "resilience"]);
     const revisions = list(m.revisions, `${path}.revisions`, (v, p) => string(v, p, { hint: "a revision such as asm-1-30" }));
     const problems = revisionListProblems(revisions);
     if (problems.length > 0) {
@@ -160,6 +254,11 @@ function parseMesh(raw: unknown): MeshConfig {
             external: optional(g, "external", `${path}.ingressGateways`, boolean, true),
             internal: optional(g, "internal", `${path}.ingressGateways`, boolean, false),
         },
+        outboundTrafficPolicy: optional(m, "outboundTrafficPolicy", path, (v, p) => oneOf(v, p, OUTBOUND_POLICIES), "REGISTRY_ONLY"),
+        accessLogs: optional(m, "accessLogs", path, boolean, true),
+        faultInjection: optional(m, "faultInjection", path, boolean, false),
+        mtlsExceptions: optional(m, "mtlsExceptions", path, (v, p) => list(v, p, parseMtlsException), [] as MtlsException[]),
+        resilience: parseResilience(m.resilience, `${path}.resilience`),
     };
 }
 
@@ -171,25 +270,81 @@ function parseApps(raw: unknown, mesh: MeshConfig): AppConfig[] {
     const path = key("apps");
     const newest = mesh.revisions[mesh.revisions.length - 1];
     const apps = list(raw ?? [], path, (v, p): AppConfig => {
-        const entry = typeof v === "string" ? { name: v } : object(v, p, ["name", "revision", "spec"]);
+        const entry = typeof v === "string" ? { name: v } : object(v, p, ["name", "revision", "spec", "traffic"]);
         const name = string(entry.name, typeof v === "string" ? p : `${p}.name`);
         const revision = optional(entry, "revision", p, (r, rp) => oneOf(r, rp, mesh.revisions), newest);
+        let spec: AppSpec | undefined = CATALOG[name];
         if (entry.spec !== undefined) {
-            const spec = parseAppSpec(entry.spec, `${p}.spec`);
+            spec = parseAppSpec(entry.spec, `${p}.spec`);
             if (spec.name !== name) {
                 fail(`${p}.spec.name`, `must equal the entry's name "${name}"`);
             }
-            return { spec, revision };
         }
-        const spec = CATALOG[name];
         if (!spec) {
             fail(typeof v === "string" ? p : `${p}.name`, `${JSON.stringify(name)} is not a built-in app (${Object.keys(CATALOG).join(", ")}); give a spec for an app of your own`);
         }
-        return { spec, revision };
+        const overrides = optional(entry, "traffic", p, (t, tp) => parseAppTraffic(t, tp, spec.services), {});
+        return { spec, revision, traffic: mergeTraffic(spec.traffic, overrides) };
     });
     unique(apps.map((a) => a.spec.name), path, "app");
     unique(apps.map((a) => a.spec.namespace), path, "app namespace");
     return apps;
+}
+
+const HOST = {
+    pattern: /^(\*|(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+)$/,
+    hint: "a DNS name such as shop.example.com, *.example.com, or * (any host, only without TLS)",
+};
+const KEY_VAULT_ID = /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/([a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9])$/i;
+
+/**
+ * Ingress: a host per app with ingress routes, unique across apps so no app's `/` prefix shadows
+ * another's. With `tls`, hosts must be named (a certificate cannot cover `*`) and every app needs
+ * one; without it an app left out is served on `<app>.internal`.
+ */
+function parseIngress(raw: unknown, apps: readonly AppConfig[]): IngressConfig {
+    const path = key("ingress");
+    const i = object(raw ?? {}, path, ["hosts", "tls"]);
+    const tls = optional(i, "tls", path, (v, p) => {
+        const t = object(v, p, ["keyVaultId", "certificateName"]);
+        const keyVaultId = string(t.keyVaultId, `${p}.keyVaultId`, {
+            pattern: KEY_VAULT_ID,
+            hint: "a Key Vault resource id, /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>",
+        });
+        return {
+            keyVaultId,
+            keyVaultName: KEY_VAULT_ID.exec(keyVaultId)![1],
+            certificateName: string(t.certificateName, `${p}.certificateName`, { pattern: /^[0-9a-zA-Z-]{1,127}$/, hint: "a Key Vault certificate name" }),
+        };
+    }, undefined);
+    const configured = optional(i, "hosts", path, (v, p) => record(v, p, (h, hp) => {
+        const host = string(h, hp, HOST);
+        if (tls && host.startsWith("*")) {
+            fail(hp, `${JSON.stringify(host)} is not allowed with ingress.tls: name the host the certificate covers`);
+        }
+        return host;
+    }), {} as Record<string, string>);
+    const known = new Set([...Object.keys(CATALOG), ...apps.map((a) => a.spec.name)]);
+    for (const name of Object.keys(configured)) {
+        if (!known.has(name)) {
+            fail(`${path}.hosts.${name}`, `"${name}" is not an app; apps: ${[...known].join(", ")}`);
+        }
+    }
+    const hosts: Record<string, string> = {};
+    for (const app of apps.filter((a) => a.spec.ingress.length > 0)) {
+        const name = app.spec.name;
+        if (!configured[name] && tls) {
+            fail(`${path}.hosts.${name}`, "is required with ingress.tls: the host the certificate covers");
+        }
+        hosts[name] = configured[name] ?? `${name}.internal`;
+    }
+    unique(Object.values(hosts), `${path}.hosts`, "host");
+    return { hosts, tls };
+}
+
+function checkMtlsExceptions(mesh: MeshConfig, apps: readonly AppConfig[]): void {
+    const namespaces = apps.map((a) => a.spec.namespace);
+    mesh.mtlsExceptions.forEach((e, n) => oneOf(e.namespace, `${key("mesh")}.mtlsExceptions[${n}].namespace`, namespaces));
 }
 
 function parseWorkloads(raw: unknown): WorkloadsConfig {
@@ -218,7 +373,13 @@ export function parseStackConfig(stack: string, values: Record<string, unknown>)
         fail(key("cluster"), "is required: set at least cluster.kubernetesVersion, e.g. \"1.34\"");
     }
     const cluster = parseCluster(values[key("cluster")], stack, mesh);
-    return { stack, location, cluster, mesh, apps: parseApps(values[key("apps")], mesh), workloads: parseWorkloads(values[key("workloads")]) };
+    const apps = parseApps(values[key("apps")], mesh);
+    checkMtlsExceptions(mesh, apps);
+    return {
+        stack, location, cluster, mesh, apps,
+        workloads: parseWorkloads(values[key("workloads")]),
+        ingress: parseIngress(values[key("ingress")], apps),
+    };
 }
 
 /** Every config value the engine passed in; structured values arrive as JSON text. */

@@ -2,6 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig, PROJECT } from "./config";
 import { AksCluster } from "./components/cluster";
 import { MeshApp } from "./components/app";
+import { Ingress } from "./components/ingress";
+import { MeshBaseline } from "./components/mesh";
+import { AppSecurityPolicy } from "./components/security";
+import { AppTrafficPolicy } from "./components/traffic";
 import { INGRESS_NAMESPACE } from "./policy-pack/lib/aks";
 
 const config = loadStackConfig();
@@ -22,16 +26,58 @@ const cluster = new AksCluster("aks", {
     authorizedIpRanges: config.cluster.authorizedIpRanges,
     upgradeChannel: config.cluster.upgradeChannel,
     nodeOsUpgradeChannel: config.cluster.nodeOsUpgradeChannel,
+    enableKeyVaultSecretsProvider: config.ingress.tls !== undefined,
     protect: config.cluster.protect,
     tags,
 });
+const kubernetes = { providers: { kubernetes: cluster.provider } };
+
+new MeshBaseline("mesh", {
+    revisions: config.mesh.revisions,
+    outboundTrafficPolicy: config.mesh.outboundTrafficPolicy,
+    accessLogs: config.mesh.accessLogs,
+}, kubernetes);
+
+// The external gateway when enabled, else the internal one; apps get no ingress without either.
+const gateway = cluster.ingressGateways[0];
 
 const apps = config.apps.map((app) => new MeshApp(app.spec.name, {
     spec: app.spec,
     revision: app.revision,
     highAvailability: config.workloads.highAvailability,
     zoneSpread: config.cluster.systemPool.zones.length > 1,
-}, { providers: { kubernetes: cluster.provider } }));
+}, kubernetes));
+
+config.apps.forEach((app, i) => {
+    const namespace = apps[i].namespace;
+    new AppTrafficPolicy(app.spec.name, {
+        spec: app.spec,
+        namespace,
+        traffic: app.traffic,
+        resilience: config.mesh.resilience,
+        faultInjection: config.mesh.faultInjection,
+    }, kubernetes);
+    new AppSecurityPolicy(app.spec.name, {
+        spec: app.spec,
+        namespace,
+        mtlsExceptions: config.mesh.mtlsExceptions,
+        gatewayPrincipal: gateway?.principal,
+        outboundTrafficPolicy: config.mesh.outboundTrafficPolicy,
+    }, kubernetes);
+});
+
+const servedApps = config.apps.flatMap((app, i) => {
+    const host = config.ingress.hosts[app.spec.name];
+    return host ? [{ spec: app.spec, namespace: apps[i].namespace, host, traffic: app.traffic }] : [];
+});
+const ingress = gateway && servedApps.length > 0
+    ? new Ingress("ingress", {
+        gateway,
+        apps: servedApps,
+        resilience: config.mesh.resilience,
+        tls: config.ingress.tls && { ...config.ingress.tls, secretsProviderIdentity: cluster.keyVaultSecretsProviderIdentity },
+    }, kubernetes)
+    : undefined;
 
 export const resourceGroupName = cluster.resourceGroupName;
 export const clusterName = cluster.clusterName;
@@ -44,3 +90,8 @@ export const ingressGateways = cluster.ingressGateways.map((g) => ({
 }));
 export const kubeconfig = pulumi.secret(cluster.kubeconfig);
 export const namespaces = apps.map((a) => a.namespace);
+/** Address of the ingress gateway's load balancer; point the app hosts' DNS records at it. */
+export const ingressAddress = ingress?.address;
+/** Where each app is served; an app on host "*" answers on the gateway's address. */
+export const appUrls = pulumi.output(ingressAddress).apply((address) => Object.fromEntries(servedApps.map((a) =>
+    [a.spec.name, `${config.ingress.tls ? "https" : "http"}://${a.host === "*" ? address : a.host}/`])));

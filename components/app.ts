@@ -12,9 +12,13 @@ export interface MeshAppArgs {
     readonly spec: AppSpec;
     /** Istio revision the namespace is labelled with (`istio.io/rev`). */
     readonly revision: string;
-    /** User-facing services get at least 2 replicas and a PodDisruptionBudget. Default false. */
+    /**
+     * Every Deployment (unless `singleton`) runs at least 2 replicas per version with a
+     * PodDisruptionBudget. StatefulSets keep their declared replicas: more pods of a broker or a
+     * database are not more availability unless the software clusters itself. Default false.
+     */
     readonly highAvailability?: boolean;
-    /** Spread user-facing pods across availability zones (needs a zonal node pool). Default false. */
+    /** Spread highly available pods across availability zones (needs a zonal node pool). Default false. */
     readonly zoneSpread?: boolean;
 }
 
@@ -92,7 +96,7 @@ export class MeshApp extends pulumi.ComponentResource {
             },
         }, { parent: this });
 
-        const ha = !!args.highAvailability && !!svc.userFacing;
+        const ha = !!args.highAvailability && svc.workload !== "StatefulSet" && !svc.singleton;
         const replicas = ha ? Math.max(svc.replicas ?? 1, 2) : (svc.replicas ?? 1);
         for (const version of svc.versions ?? [{ name: "v1" }]) {
             const podLabels = { ...labels, version: version.name };

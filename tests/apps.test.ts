@@ -13,7 +13,7 @@ const APPS = "aks-istio-mesh:apps";
 const hello = {
     name: "hello",
     services: [
-        { name: "web", image: "docker.io/nginxinc/nginx-unprivileged:1.27.3", ports: [{ port: 8080, protocol: "http" }], userFacing: true,
+        { name: "web", image: "docker.io/nginxinc/nginx-unprivileged:1.27.3", ports: [{ port: 8080, protocol: "http" }],
             resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } } },
         { name: "api", image: "ghcr.io/example/api@sha256:" + "a".repeat(64), ports: [{ port: 9000, protocol: "grpc" }],
             resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } } },
@@ -25,6 +25,9 @@ const hello = {
 function podSpecs(run: Awaited<ReturnType<typeof stackRun>>) {
     return [...kubeObjects(run, "Deployment"), ...kubeObjects(run, "StatefulSet")];
 }
+
+/** Objects in app namespaces (prod also runs the ingress TLS sync pod in aks-istio-ingress). */
+const inApps = (o: Record<string, any>) => o.metadata.namespace !== "aks-istio-ingress";
 
 describe("apps as data", () => {
     for (const stack of STACKS) {
@@ -48,7 +51,7 @@ describe("apps as data", () => {
 
             it("creates every workload, Service and ServiceAccount of pets and bookinfo", async () => {
                 const run = await stackRun(stack);
-                const names = (kind: string) => kubeObjects(run, kind).map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort();
+                const names = (kind: string) => kubeObjects(run, kind).filter(inApps).map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort();
                 assert.deepStrictEqual(names("Deployment"), [
                     "bookinfo/details-v1", "bookinfo/productpage-v1", "bookinfo/ratings-v1", "bookinfo/reviews-v1", "bookinfo/reviews-v2", "bookinfo/reviews-v3",
                     "pets/order-service-v1", "pets/product-service-v1", "pets/store-front-v1",
@@ -97,7 +100,7 @@ describe("apps as data", () => {
             });
 
             it("stamps the namespace revision into every pod template so a move rolls the pods", async () => {
-                for (const w of podSpecs(await stackRun(stack))) {
+                for (const w of podSpecs(await stackRun(stack)).filter(inApps)) {
                     assert.strictEqual(w.spec.template.metadata.annotations[REVISION_ANNOTATION], "asm-1-30");
                 }
             });
@@ -113,18 +116,23 @@ describe("apps as data", () => {
         });
     }
 
-    it("runs user-facing services with 2 replicas, a PDB and zone spread in prod only", async () => {
+    it("runs every app Deployment with 2+ replicas, a PDB and zone spread in prod only; StatefulSets as declared", async () => {
         const prod = await stackRun("prod");
         const dev = await stackRun("dev");
-        for (const [ns, name] of [["pets", "store-front-v1"], ["bookinfo", "productpage-v1"]]) {
-            const p = kubeObjects(prod, "Deployment").find((d) => d.metadata.namespace === ns && d.metadata.name === name)!;
-            assert.ok(p.spec.replicas >= 2);
+        const apps = (run: Awaited<ReturnType<typeof stackRun>>, kind: string) => kubeObjects(run, kind).filter((o) => ["pets", "bookinfo"].includes(o.metadata.namespace));
+        for (const p of apps(prod, "Deployment")) {
+            assert.ok(p.spec.replicas >= 2, `${p.metadata.name} has ${p.spec.replicas} replicas`);
             assert.strictEqual(p.spec.template.spec.topologySpreadConstraints[0].topologyKey, "topology.kubernetes.io/zone");
-            const d = kubeObjects(dev, "Deployment").find((x) => x.metadata.namespace === ns && x.metadata.name === name)!;
-            assert.strictEqual(d.spec.replicas, 1);
         }
-        assert.deepStrictEqual(kubeObjects(prod, "PodDisruptionBudget").map((p) => `${p.metadata.namespace}/${p.metadata.name}`).sort(), ["bookinfo/productpage", "pets/store-front"]);
-        assert.deepStrictEqual(kubeObjects(dev, "PodDisruptionBudget"), []);
+        for (const d of apps(dev, "Deployment")) {
+            assert.strictEqual(d.spec.replicas, 1);
+            assert.strictEqual(d.spec.template.spec.topologySpreadConstraints, undefined);
+        }
+        assert.strictEqual(apps(prod, "StatefulSet")[0].spec.replicas, 1, "a single RabbitMQ broker is not made a split brain");
+        assert.deepStrictEqual(apps(prod, "PodDisruptionBudget").map((p) => `${p.metadata.namespace}/${p.metadata.name}`).sort(), [
+            "bookinfo/details", "bookinfo/productpage", "bookinfo/ratings", "bookinfo/reviews", "pets/order-service", "pets/product-service", "pets/store-front",
+        ]);
+        assert.deepStrictEqual(apps(dev, "PodDisruptionBudget"), []);
     });
 
     it("lets one namespace stay on the old revision during a canary upgrade", async () => {

@@ -23,7 +23,6 @@ export const bookinfo: AppSpec = {
     namespace: "bookinfo",
     services: [
         bookinfoService("productpage", ["v1"], {
-            userFacing: true,
             emptyDirs: { tmp: "/tmp" },
             podAnnotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9080", "prometheus.io/path": "/metrics" },
         }),
@@ -39,6 +38,25 @@ export const bookinfo: AppSpec = {
         { from: "productpage", to: "reviews", port: 9080 },
         { from: "reviews", to: "ratings", port: 9080, fromVersions: ["v2", "v3"] },
     ],
+    // Istio's traffic-management tasks as defaults: a 90/10 reviews canary, jason pinned to v2,
+    // ratings faults for jason (only where the stack enables faults) and a local rate limit on
+    // productpage (the Istio task uses 4 per minute to see it trip; 100 lets a browser load a page).
+    traffic: {
+        reviews: {
+            weights: { v1: 90, v2: 10 },
+            headerRoutes: [{ headers: { "end-user": "jason" }, version: "v2" }],
+        },
+        ratings: {
+            fault: {
+                headers: { "end-user": "jason" },
+                delay: { fixedDelay: "7s", percent: 100 },
+                abort: { httpStatus: 500, percent: 100 },
+            },
+        },
+        productpage: {
+            rateLimit: { maxTokens: 100, tokensPerFill: 100, fillInterval: "60s" },
+        },
+    },
     ingress: [{
         service: "productpage",
         port: 9080,

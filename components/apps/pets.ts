@@ -17,7 +17,6 @@ export const pets: AppSpec = {
             name: "store-front",
             image: "ghcr.io/azure-samples/aks-store-demo/store-front:2.2.0",
             ports: [{ port: 8080, protocol: "http" }],
-            userFacing: true,
             resources: { requests: { cpu: "1m", memory: "200Mi" }, limits: { cpu: "1000m", memory: "512Mi" } },
             probes: {
                 startup: { httpGet: { path: "/health", port: 8080 }, failureThreshold: 3, initialDelaySeconds: 5, periodSeconds: 5 },

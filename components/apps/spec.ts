@@ -1,4 +1,5 @@
 import { boolean, fail, integer, list, object, oneOf, optional, record, string, unique } from "../validate";
+import { AppTraffic, parseAppTraffic } from "./traffic";
 
 /**
  * An app as data: its namespace, its services and who calls whom. One generic component
@@ -57,10 +58,10 @@ export interface ServiceSpec {
     /** Versions run side by side (Deployment `<name>-<version>`, label `version`); default [v1]. */
     readonly versions?: readonly { readonly name: string; readonly image?: string }[];
     readonly ports: readonly PortSpec[];
-    /** Replicas per version; default 1 (at least 2 for user-facing services under high availability). */
+    /** Replicas per version; default 1 (at least 2 for Deployments under high availability). */
     readonly replicas?: number;
-    /** Serves users directly (e.g. the ingress entry); gets HA replicas, a PDB and zone spread in prod. */
-    readonly userFacing?: boolean;
+    /** Must run one pod at a time (e.g. a scheduler): exempt from high availability's replica floor. */
+    readonly singleton?: boolean;
     readonly resources: ResourceSpec;
     readonly probes?: { readonly startup?: ProbeSpec; readonly readiness?: ProbeSpec; readonly liveness?: ProbeSpec };
     readonly env?: Readonly<Record<string, string>>;
@@ -105,6 +106,8 @@ export interface AppSpec {
     readonly calls: readonly CallSpec[];
     readonly ingress: readonly IngressSpec[];
     readonly secrets?: readonly SecretSpec[];
+    /** Default routing per service (canary weights, header routes, faults, rate limit); stacks override it. */
+    readonly traffic?: AppTraffic;
 }
 
 const DNS_LABEL = { pattern: /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, hint: "a DNS label: lower-case letters, digits and '-', starting with a letter" };
@@ -170,7 +173,7 @@ const stringMap = (v: unknown, p: string) => record(v, p, (w, q) => string(w, q)
 
 function service(v: unknown, path: string, secrets: Map<string, Set<string>>): ServiceSpec {
     const s = object(v, path, [
-        "name", "workload", "image", "versions", "ports", "replicas", "userFacing", "resources", "probes", "env",
+        "name", "workload", "image", "versions", "ports", "replicas", "singleton", "resources", "probes", "env",
         "secretEnv", "securityContext", "emptyDirs", "podAnnotations", "serviceAccount", "initContainers",
     ]);
     const name = string(s.name, `${path}.name`, DNS_LABEL);
@@ -207,7 +210,7 @@ function service(v: unknown, path: string, secrets: Map<string, Set<string>>): S
         versions,
         ports,
         replicas: optional(s, "replicas", path, (w, q) => integer(w, q, 1, 100), undefined),
-        userFacing: optional(s, "userFacing", path, boolean, undefined),
+        singleton: optional(s, "singleton", path, boolean, undefined),
         resources: resources(s.resources, `${path}.resources`),
         probes: optional(s, "probes", path, (w, q) => {
             const o = object(w, q, ["startup", "readiness", "liveness"]);
@@ -247,7 +250,7 @@ function service(v: unknown, path: string, secrets: Map<string, Set<string>>): S
  * with the path of the offending field, e.g. `aks-istio-mesh:apps[2].spec.calls[0].to`.
  */
 export function parseAppSpec(raw: unknown, path: string): AppSpec {
-    const a = object(raw, path, ["name", "namespace", "services", "calls", "ingress", "secrets"]);
+    const a = object(raw, path, ["name", "namespace", "services", "calls", "ingress", "secrets", "traffic"]);
     const name = string(a.name, `${path}.name`, DNS_LABEL);
     const secrets = optional(a, "secrets", path, (w, q) => list(w, q, (x, xp): SecretSpec => {
         const o = object(x, xp, ["name", "literals", "random"]);
@@ -315,5 +318,6 @@ export function parseAppSpec(raw: unknown, path: string): AppSpec {
         calls,
         ingress,
         secrets,
+        traffic: optional(a, "traffic", path, (w, q) => parseAppTraffic(w, q, services), undefined),
     };
 }

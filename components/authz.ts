@@ -1,0 +1,93 @@
+import type { MtlsException } from "../config";
+import { ROOT_NAMESPACE } from "../policy-pack/lib/aks";
+import { serviceAccountName } from "./app";
+import type { AppSpec } from "./apps/spec";
+import { AuthorizationPolicySpec, PeerAuthenticationSpec, SidecarSpec } from "./istio";
+
+/**
+ * Pure derivations of an app's security objects: least-privilege authorization from its call
+ * graph, STRICT mTLS with the declared exceptions, and the Sidecar's egress scope.
+ */
+
+/** SPIFFE principal of a ServiceAccount (trust domain cluster.local, the add-on's). */
+export function principal(namespace: string, serviceAccount: string): string {
+    return `cluster.local/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+/** An ALLOW policy for one destination workload, named after it. */
+export interface WorkloadPolicy {
+    readonly name: string;
+    readonly spec: AuthorizationPolicySpec;
+}
+
+/**
+ * One ALLOW policy per service that is called: a rule per port (the workload's container port,
+ * which is what AuthorizationPolicy matches) listing exactly the callers' principals, plus the
+ * ingress gateway's principal on entry services. Services nobody calls get no policy, so the
+ * namespace's allow-nothing policy denies them everything.
+ */
+export function authorizationRules(app: AppSpec, gatewayPrincipal: string | undefined): WorkloadPolicy[] {
+    const byName = new Map(app.services.map((s) => [s.name, s]));
+    const callers = new Map<string, Map<number, Set<string>>>();
+    const allow = (to: string, servicePort: number, who: string) => {
+        const svc = byName.get(to)!;
+        const p = svc.ports.find((x) => x.port === servicePort)!;
+        const ports = callers.get(to) ?? new Map<number, Set<string>>();
+        const target = p.targetPort ?? p.port;
+        ports.set(target, (ports.get(target) ?? new Set()).add(who));
+        callers.set(to, ports);
+    };
+    for (const call of app.calls) {
+        allow(call.to, call.port, principal(app.namespace, serviceAccountName(byName.get(call.from)!)));
+    }
+    if (gatewayPrincipal) {
+        for (const ing of app.ingress) {
+            allow(ing.service, ing.port, gatewayPrincipal);
+        }
+    }
+    return app.services.filter((s) => callers.has(s.name)).map((s) => ({
+        name: `allow-${s.name}`,
+        spec: {
+            selector: { matchLabels: { app: s.name } },
+            action: "ALLOW",
+            rules: [...callers.get(s.name)!].sort(([a], [b]) => a - b).map(([port, who]) => ({
+                from: [{ source: { principals: [...who].sort() } }],
+                to: [{ operation: { ports: [String(port)] } }],
+            })),
+        },
+    }));
+}
+
+/** A named PeerAuthentication of an app namespace. */
+export interface NamedPeerAuthentication {
+    readonly name: string;
+    readonly spec: PeerAuthenticationSpec;
+}
+
+/**
+ * The namespace-wide STRICT policy, and one workload policy per declared exception: PERMISSIVE on
+ * the one port when given (the rest stays STRICT), else on every port of the selected workloads.
+ */
+export function peerAuthentications(namespace: string, exceptions: readonly MtlsException[]): NamedPeerAuthentication[] {
+    const own = exceptions.filter((e) => e.namespace === namespace);
+    return [
+        { name: "default", spec: { mtls: { mode: "STRICT" } } },
+        ...own.map((e, i): NamedPeerAuthentication => ({
+            name: `mtls-exception-${i}`,
+            spec: {
+                selector: { matchLabels: { ...e.selector } },
+                ...(e.port === undefined
+                    ? { mtls: { mode: "PERMISSIVE" } }
+                    : { mtls: { mode: "STRICT" }, portLevelMtls: { [String(e.port)]: { mode: "PERMISSIVE" } } }),
+            },
+        })),
+    ];
+}
+
+/**
+ * Egress scope of the app's sidecars: its own namespace (an app's calls stay inside it) and the
+ * control plane, with the stack's outbound policy (REGISTRY_ONLY blocks hosts outside the registry).
+ */
+export function sidecarSpec(outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY"): SidecarSpec {
+    return { egress: [{ hosts: ["./*", `${ROOT_NAMESPACE}/*`] }], outboundTrafficPolicy: { mode: outboundTrafficPolicy } };
+}

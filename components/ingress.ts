@@ -1,0 +1,143 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as k8s from "@pulumi/kubernetes";
+import type { ResilienceConfig } from "../config";
+import { INGRESS_NAMESPACE, IngressGatewayInfo } from "../policy-pack/lib/aks";
+import type { AppSpec } from "./apps/spec";
+import type { AppTraffic } from "./apps/traffic";
+import { istioObject } from "./istio";
+import { gatewaySpec, ingressVirtualService } from "./routing";
+
+/** Built-in role "Key Vault Secrets User": read secret contents (a certificate's key and chain). */
+const KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6";
+/** Name of the Gateway in aks-istio-ingress and of the synced TLS secret beside it. */
+const GATEWAY_NAME = "mesh-ingress";
+const TLS_SECRET = "mesh-ingress-tls";
+
+/** An app served through the ingress gateway. */
+export interface IngressApp {
+    readonly spec: AppSpec;
+    /** The app's namespace, as its Namespace resource outputs it. */
+    readonly namespace: pulumi.Input<string>;
+    /** Host the app is served on (unique across apps). */
+    readonly host: string;
+    readonly traffic: AppTraffic;
+}
+
+/** Arguments of {@link Ingress}. */
+export interface IngressArgs {
+    /** The add-on ingress gateway to bind (selector, Service name). */
+    readonly gateway: IngressGatewayInfo;
+    readonly apps: readonly IngressApp[];
+    /** Timeouts and retries of the ingress routes. */
+    readonly resilience: ResilienceConfig;
+    /** HTTPS with a Key Vault certificate; omit for plain HTTP on port 80. */
+    readonly tls?: {
+        readonly keyVaultId: string;
+        readonly keyVaultName: string;
+        readonly certificateName: string;
+        /** Identity of the cluster's Key Vault Secrets Store CSI add-on. */
+        readonly secretsProviderIdentity: pulumi.Input<{ clientId?: string; objectId?: string } | undefined>;
+    };
+}
+
+/**
+ * North-south traffic: one Gateway on the add-on's ingress gateway, a VirtualService per app on
+ * its host, and, for HTTPS, the certificate synced from Key Vault into a TLS secret in
+ * aks-istio-ingress by the Secrets Store CSI driver. Exposes the gateway's load balancer address.
+ */
+export class Ingress extends pulumi.ComponentResource {
+    /** Public (or internal) IP of the gateway's load balancer; empty until Azure assigns it. */
+    public readonly address: pulumi.Output<string>;
+
+    constructor(name: string, args: IngressArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aks-istio-mesh:ingress:Ingress", name, {}, opts);
+
+        const credentialName = args.tls && this.syncCertificate(name, args.tls);
+        istioObject(`${name}-gateway`, "Gateway", { name: GATEWAY_NAME, namespace: INGRESS_NAMESPACE },
+            gatewaySpec(args.gateway.selector, args.apps.map((a) => ({ namespace: a.spec.namespace, host: a.host })), credentialName), { parent: this });
+        for (const app of args.apps) {
+            istioObject(`${name}-${app.spec.name}`, "VirtualService", { name: `${app.spec.name}-ingress`, namespace: app.namespace },
+                ingressVirtualService(app.spec, app.host, `${INGRESS_NAMESPACE}/${GATEWAY_NAME}`, app.traffic, args.resilience), { parent: this });
+        }
+
+        // The add-on owns this Service; read it for the address its load balancer got.
+        const service = k8s.core.v1.Service.get(`${name}-gateway-service`, `${INGRESS_NAMESPACE}/${args.gateway.service}`, { parent: this });
+        this.address = service.status.loadBalancer.ingress.apply((i) => i?.[0]?.ip ?? i?.[0]?.hostname ?? "");
+
+        this.registerOutputs({ address: this.address });
+    }
+
+    /**
+     * The AKS-documented path: the CSI driver add-on's identity may read the vault's secrets, a
+     * SecretProviderClass mirrors the certificate into a kubernetes.io/tls secret, and a pod that
+     * mounts it keeps the sync running (the driver syncs only while a pod mounts the volume).
+     */
+    private syncCertificate(name: string, tls: NonNullable<IngressArgs["tls"]>): string {
+        const identity = pulumi.output(tls.secretsProviderIdentity).apply((id) => {
+            if (!id?.clientId || !id.objectId) {
+                throw new pulumi.ResourceError("ingress TLS needs the cluster's azureKeyvaultSecretsProvider add-on identity", this);
+            }
+            return { clientId: id.clientId, objectId: id.objectId };
+        });
+        const subscription = tls.keyVaultId.split("/")[2];
+        const access = new authorization.RoleAssignment(`${name}-kv-secrets-user`, {
+            scope: tls.keyVaultId,
+            principalId: identity.objectId,
+            principalType: "ServicePrincipal",
+            roleDefinitionId: `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions/${KEY_VAULT_SECRETS_USER}`,
+        }, { parent: this });
+
+        const client = authorization.getClientConfigOutput({ parent: this });
+        const spc = new k8s.apiextensions.CustomResource(`${name}-tls-spc`, {
+            apiVersion: "secrets-store.csi.x-k8s.io/v1",
+            kind: "SecretProviderClass",
+            metadata: { name: TLS_SECRET, namespace: INGRESS_NAMESPACE },
+            spec: {
+                provider: "azure",
+                secretObjects: [{
+                    secretName: TLS_SECRET,
+                    type: "kubernetes.io/tls",
+                    data: [{ objectName: tls.certificateName, key: "tls.key" }, { objectName: tls.certificateName, key: "tls.crt" }],
+                }],
+                parameters: {
+                    useVMManagedIdentity: "true",
+                    userAssignedIdentityID: identity.clientId,
+                    keyvaultName: tls.keyVaultName,
+                    tenantId: client.tenantId,
+                    // Read as a secret, a Key Vault certificate holds the private key and the chain (PEM).
+                    objects: `array:\n  - |\n    objectName: ${tls.certificateName}\n    objectType: secret\n`,
+                },
+            },
+        }, { parent: this });
+
+        const labels = { app: "mesh-ingress-tls-sync" };
+        new k8s.apps.v1.Deployment(`${name}-tls-sync`, {
+            metadata: { name: "mesh-ingress-tls-sync", namespace: INGRESS_NAMESPACE, labels },
+            spec: {
+                replicas: 1,
+                selector: { matchLabels: labels },
+                template: {
+                    metadata: { labels },
+                    spec: {
+                        nodeSelector: { "kubernetes.io/os": "linux" },
+                        automountServiceAccountToken: false,
+                        securityContext: { runAsNonRoot: true, runAsUser: 65535, seccompProfile: { type: "RuntimeDefault" } },
+                        containers: [{
+                            name: "pause",
+                            image: "registry.k8s.io/pause:3.10",
+                            resources: { requests: { cpu: "1m", memory: "8Mi" }, limits: { cpu: "10m", memory: "16Mi" } },
+                            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                            volumeMounts: [{ name: "tls", mountPath: "/mnt/tls", readOnly: true }],
+                        }],
+                        volumes: [{
+                            name: "tls",
+                            csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: spc.metadata.name } },
+                        }],
+                    },
+                },
+            },
+        }, { parent: this, dependsOn: [access] });
+        return TLS_SECRET;
+    }
+}

@@ -1,0 +1,50 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { stringify } from "yaml";
+import { ROOT_NAMESPACE, sharedMeshConfigName } from "../policy-pack/lib/aks";
+import { istioObject } from "./istio";
+
+/** Arguments of {@link MeshBaseline}. */
+export interface MeshBaselineArgs {
+    /** Every revision the add-on runs; each gets its shared MeshConfig (both during a canary). */
+    readonly revisions: readonly string[];
+    /** Outbound traffic to hosts outside the service registry: REGISTRY_ONLY blocks it. */
+    readonly outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";
+    /** Envoy access logs to the proxies' stdout. */
+    readonly accessLogs: boolean;
+}
+
+/**
+ * The shared MeshConfig the add-on merges, using only fields it supports (accessLogFile,
+ * outboundTrafficPolicy, defaultConfig.holdApplicationUntilProxyStarts); every other field is
+ * blocked by its admission webhook.
+ */
+export function meshConfigYaml(args: Pick<MeshBaselineArgs, "outboundTrafficPolicy" | "accessLogs">): string {
+    return stringify({
+        accessLogFile: args.accessLogs ? "/dev/stdout" : "",
+        outboundTrafficPolicy: { mode: args.outboundTrafficPolicy },
+        defaultConfig: { holdApplicationUntilProxyStarts: true },
+    });
+}
+
+/**
+ * Mesh-wide settings in the root namespace: the selector-less STRICT PeerAuthentication every
+ * namespace inherits, and the shared MeshConfig ConfigMap of each configured revision.
+ */
+export class MeshBaseline extends pulumi.ComponentResource {
+    constructor(name: string, args: MeshBaselineArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("aks-istio-mesh:mesh:MeshBaseline", name, {}, opts);
+
+        istioObject(`${name}-mtls`, "PeerAuthentication", { name: "default", namespace: ROOT_NAMESPACE }, { mtls: { mode: "STRICT" } }, { parent: this });
+
+        const mesh = meshConfigYaml(args);
+        for (const revision of args.revisions) {
+            new k8s.core.v1.ConfigMap(`${name}-meshconfig-${revision}`, {
+                metadata: { name: sharedMeshConfigName(revision), namespace: ROOT_NAMESPACE },
+                data: { mesh },
+            }, { parent: this });
+        }
+
+        this.registerOutputs({});
+    }
+}
