@@ -103,11 +103,13 @@ function expand(job: Job, value: unknown): string[] {
     return matrixValues(job, ref[1]).flatMap((v) => expand(job, text.split(ref[0]).join(v)));
 }
 
-const hasPolicyPack = (step: Step): boolean =>
+/** The step runs the pack with the stack's own policy config (environment, approved exceptions). */
+const hasPolicyPack = (job: Job, step: Step, stack: string): boolean =>
     String(step.with?.policyPacks ?? "")
         .split(/\r?\n/)
         .map((p) => p.trim().replace(/^\.\//, "").replace(/\/$/, ""))
-        .includes("policy-pack");
+        .includes("policy-pack")
+    && expand(job, step.with?.policyPackConfigs).includes(`policy-pack/config/${stack}.json`);
 
 /** Stacks a job runs `pulumi <command>` on through pulumi/actions, with the step for each. */
 function pulumiRuns(job: Job, command: string): Map<string, Step> {
@@ -185,7 +187,7 @@ describe("delivery workflows", function () {
             for (const stack of STACKS) {
                 const hit = previews.find((p) => p.stack === stack);
                 assert.ok(hit, `no pulumi/actions preview of ${stack}`);
-                assert.ok(hasPolicyPack(hit.step), `${hit.id}: preview of ${stack} without policyPacks: policy-pack`);
+                assert.ok(hasPolicyPack(hit.job, hit.step, stack), `${hit.id}: preview of ${stack} without policyPacks: policy-pack and policy-pack/config/${stack}.json`);
                 assert.equal(String(hit.step.with?.["comment-on-pr"]), "true", `${hit.id}: comment-on-pr is not on`);
             }
         });
@@ -208,7 +210,7 @@ describe("delivery workflows", function () {
     describe("push to main", function () {
         it("runs pulumi up for dev with the policy pack, one deployment per stack at a time", function () {
             const dev = only(jobsRunning(deployWorkflow, "up").filter((u) => u.stack === "dev"), "dev deploy job");
-            assert.ok(hasPolicyPack(dev.step), `${dev.id}: up without policyPacks: policy-pack`);
+            assert.ok(hasPolicyPack(dev.job, dev.step, "dev"), `${dev.id}: up without policyPacks: policy-pack and its dev config`);
             const wfCancels = typeof deployWorkflow.concurrency === "object" && deployWorkflow.concurrency["cancel-in-progress"];
             assert.ok(!wfCancels, "workflow-level concurrency must not cancel running deploys");
             for (const { id, job, stack } of jobsRunning(deployWorkflow, "up")) {
@@ -227,7 +229,7 @@ describe("delivery workflows", function () {
             assert.notEqual(prod.id, dev.id, "dev and prod must be separate jobs");
             assert.equal(environmentOf(prod.job), "prod", `${prod.id} must use environment prod (required reviewers)`);
             assert.ok(needsOf(prod.job).includes(dev.id), `${prod.id} must need ${dev.id}`);
-            assert.ok(hasPolicyPack(prod.step), `${prod.id}: up without policyPacks: policy-pack`);
+            assert.ok(hasPolicyPack(prod.job, prod.step, "prod"), `${prod.id}: up without policyPacks: policy-pack and its prod config`);
         });
     });
 

@@ -14,16 +14,18 @@ import { countByType, manifests, manifestsYaml, resourceTree } from "./offline/r
 import { meshGraph, renderSvg, toDot } from "./offline/meshgraph";
 import { InputError, ROOT, runProgram, StackRun } from "./offline/runtime";
 import { defaultSchemaBaseDir, loadSchemaBundle, schemaDirForRevision, SchemaError, validateObjects } from "./schema";
+import { ConfigError as PolicyConfigError, evaluate, KubeObject, toPolicyObject, Violation } from "../policy-pack/rules";
 
 interface Options {
     stacks: string[];
     configFile?: string;
     out?: string;
     schemas?: string;
+    policyConfig?: string;
     json: boolean;
 }
 
-const USAGE = "usage: npm run preview:offline -- [--stack <name>] [--config <file>] [--out <dir>] [--schemas <dir>] [--json]";
+const USAGE = "usage: npm run preview:offline -- [--stack <name>] [--config <file>] [--out <dir>] [--schemas <dir>] [--policy-config <file>] [--json]";
 
 function parseArgs(argv: string[]): Options {
     const opts: Options = { stacks: [], json: false };
@@ -42,6 +44,8 @@ function parseArgs(argv: string[]): Options {
             opts.configFile = path.resolve(value());
         } else if (a === "--out") {
             opts.out = path.resolve(value());
+        } else if (a === "--policy-config") {
+            opts.policyConfig = path.resolve(value());
         } else if (a === "--schemas") {
             opts.schemas = path.resolve(value());
         } else if (a === "--json") {
@@ -68,9 +72,16 @@ export interface SchemaReport {
     errors: SchemaError[];
 }
 
+export interface PolicyReport {
+    /** The `--policy-pack-config` file applied, as `pulumi preview --policy-pack-config` would. */
+    config?: string;
+    violations: Violation[];
+}
+
 export interface Report {
     stack: string;
     counts: { resources: number; kubernetesObjects: number; byType: Record<string, number> };
+    policy: PolicyReport;
     schema: SchemaReport;
     outputs: Record<string, unknown>;
     timings: Record<string, number>;
@@ -113,6 +124,41 @@ function checkSchemas(run: StackRun, objects: Record<string, any>[], baseDir: st
     return report;
 }
 
+/**
+ * Runs the policy pack's rules on what the engine would hand the pack: every resource the stack
+ * registers or reads, with the stack's policy config (policy-pack/config/<stack>.json by default).
+ */
+function checkPolicies(run: StackRun, configFile: string | undefined): PolicyReport {
+    let policies: Record<string, any> | undefined;
+    if (configFile) {
+        try {
+            policies = JSON.parse(fs.readFileSync(configFile, "utf8"));
+        } catch (e) {
+            throw new InputError(`cannot read policy config ${configFile}: ${(e as Error).message}`);
+        }
+    }
+    const objects = run.resources.map((r) => toPolicyObject(r.type, r.name, r.inputs)).filter((o): o is KubeObject => o !== undefined);
+    try {
+        const violations = evaluate(objects, { policies });
+        const rank = (v: Violation) => (v.enforcement === "mandatory" ? 0 : 1);
+        return { config: configFile && path.relative(ROOT, configFile), violations: violations.sort((a, b) => rank(a) - rank(b)) };
+    } catch (e) {
+        if (e instanceof PolicyConfigError) {
+            throw new InputError(`policy config ${configFile}: ${e.message}`);
+        }
+        throw e;
+    }
+}
+
+function policySummary(p: PolicyReport): string[] {
+    const mandatory = p.violations.filter((v) => v.enforcement === "mandatory");
+    const lines = [`  policy       ${mandatory.length} mandatory, ${p.violations.length - mandatory.length} advisory violations${p.config ? ` (config ${p.config})` : ""}`];
+    for (const v of p.violations) {
+        lines.push(`  ${v.enforcement === "mandatory" ? "✗" : "!"} [${v.policy}${v.code ? ` ${v.code}` : ""}] ${v.kind} ${v.namespace ? `${v.namespace}/` : ""}${v.name ?? ""}: ${v.message}`);
+    }
+    return lines;
+}
+
 function schemaSummary(s: SchemaReport): string[] {
     const lines = [`  schema       ${s.checked} Istio objects checked against ${s.bundles.map((b) => `Istio ${b.istio} (${b.revision})`).join(" and ") || "no CRDs"}: ${s.errors.length} errors`];
     if (s.missing) {
@@ -147,6 +193,9 @@ async function previewStack(stack: string, opts: Options): Promise<{ report: Rep
     const list = manifests(run.resources);
     const schema = checkSchemas(run, list.map((m) => m.object), opts.schemas ?? defaultSchemaBaseDir());
     const tSchema = Date.now();
+    const stackPolicyConfig = path.join(ROOT, "policy-pack", "config", `${stack}.json`);
+    const policy = checkPolicies(run, opts.policyConfig ?? (fs.existsSync(stackPolicyConfig) ? stackPolicyConfig : undefined));
+    const tPolicy = Date.now();
     const outDir = opts.out ? (opts.stacks.length > 1 ? path.join(opts.out, stack) : opts.out) : path.join(ROOT, "out", stack);
     fs.mkdirSync(outDir, { recursive: true });
     fs.writeFileSync(path.join(outDir, "manifests.yaml"), manifestsYaml(list));
@@ -157,19 +206,21 @@ async function previewStack(stack: string, opts: Options): Promise<{ report: Rep
     const report: Report = {
         stack,
         counts: { resources: run.resources.length, kubernetesObjects: list.length, byType: countByType(run.resources) },
+        policy,
         schema,
         outputs: run.outputs,
-        timings: { programMs: t1 - t0, schemaMs: tSchema - t1, writeMs: tWrite - tSchema, pictureMs: t2 - tWrite },
+        timings: { programMs: t1 - t0, schemaMs: tSchema - t1, policyMs: tPolicy - tSchema, writeMs: tWrite - tPolicy, pictureMs: t2 - tWrite },
     };
     fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
     if (!opts.json) {
         console.log(`Previewing stack ${stack} offline (Pulumi SDK mock runtime; no cloud, no credentials)\n`);
         console.log(resourceTree(run.resources, `${run.project}-${stack}`));
         console.log(`\nResources: + ${run.resources.length} to create (${list.length} Kubernetes objects)`);
-        console.log([...clusterSummary(run), ...schemaSummary(schema)].join("\n"));
+        console.log([...clusterSummary(run), ...policySummary(policy), ...schemaSummary(schema)].join("\n"));
         console.log(`  wrote        ${path.relative(process.cwd(), outDir) || "."}/{manifests.yaml,resources.json,report.json,mesh.svg}\n`);
     }
-    return { report, clean: schema.errors.length === 0 };
+    const clean = schema.errors.length === 0 && !policy.violations.some((v) => v.enforcement === "mandatory");
+    return { report, clean };
 }
 
 async function main(): Promise<number> {

@@ -119,9 +119,10 @@ export function meshGraph(objects: Obj[], rootNamespace = "aks-istio-system"): M
     for (const f of objects.filter((o) => isKind(o, "networking.istio.io", "EnvoyFilter"))) {
         const app = f.spec?.workloadSelector?.labels?.app;
         const text = JSON.stringify(f.spec?.configPatches ?? []);
-        const bucket = /"max_tokens":(\d+).*?"fill_interval":"([^"]+)"/.exec(text);
+        const tokens = /"max_tokens":(\d+)/.exec(text)?.[1];
+        const interval = /"fill_interval":"([^"]+)"/.exec(text)?.[1];
         if (app && text.includes("local_ratelimit")) {
-            nodes.get(`${ns(f)}/${app}`)?.notes.push(`rate limit${bucket ? ` ${bucket[1]}/${bucket[2]}` : ""}`);
+            nodes.get(`${ns(f)}/${app}`)?.notes.push(`rate limit${tokens && interval ? ` ${tokens}/${interval}` : ""}`);
         }
     }
 
@@ -150,6 +151,12 @@ export function meshGraph(objects: Obj[], rootNamespace = "aks-istio-system"): M
     }
     for (const e of edges) {
         e.authorized ||= !authzNamespaces.has(e.to.split("/")[0]);
+    }
+    // Once a route splits traffic, a version it leaves out gets none.
+    for (const n of nodes.values()) {
+        if (n.versions.some((v) => v.weight !== undefined)) {
+            n.versions.forEach((v) => { v.weight ??= 0; });
+        }
     }
     return { gateways: [...new Set(gatewayIds.values())], nodes: [...nodes.values()], edges };
 }

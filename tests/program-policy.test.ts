@@ -1,0 +1,95 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { evaluate, KubeObject, POLICIES, toPolicyObject } from "../policy-pack/rules";
+import { parseStackConfig } from "../config";
+import { ROOT, StackRun } from "../tools/offline/runtime";
+import { configValues, STACKS, stackRun } from "./helpers";
+
+type Obj = Record<string, any>;
+
+const copy = (o: Obj): Obj => JSON.parse(JSON.stringify(o));
+
+function policyFile(stack: string): Obj {
+    return JSON.parse(fs.readFileSync(path.join(ROOT, "policy-pack", "config", `${stack}.json`), "utf8"));
+}
+
+/** What the pack sees of the stack: every resource it would be handed, as plain objects (copies). */
+function objectsOf(run: StackRun): Obj[] {
+    return run.resources.map((r) => toPolicyObject(r.type, r.name, structuredClone(r.inputs))).filter((o): o is KubeObject => o !== undefined) as Obj[];
+}
+
+function find(objects: Obj[], kind: string, name: string, namespace?: string): Obj {
+    const o = objects.find((x) => x.kind === kind && x.metadata?.name === name && (namespace === undefined || x.metadata?.namespace === namespace));
+    assert.ok(o, `no ${kind} ${namespace ?? ""}/${name} in the stack`);
+    return o;
+}
+
+/** One deliberate break of the program's output per mandatory policy. */
+const BREAKS: Record<string, { stack: "dev" | "prod"; edit: (o: Obj[]) => void }> = {
+    "peer-authentication-strict": { stack: "dev", edit: (o) => { find(o, "PeerAuthentication", "default", "pets").spec.mtls.mode = "PERMISSIVE"; } },
+    "mesh-mtls-strict": { stack: "dev", edit: (o) => { o.splice(o.indexOf(find(o, "PeerAuthentication", "default", "aks-istio-system")), 1); } },
+    "namespace-injection-labels": { stack: "dev", edit: (o) => { find(o, "Namespace", "pets").metadata.labels = { "istio-injection": "enabled" }; } },
+    "namespace-revision-on-cluster": { stack: "dev", edit: (o) => { find(o, "Namespace", "pets").metadata.labels["istio.io/rev"] = "asm-1-29"; } },
+    "workload-sidecar-injection": { stack: "dev", edit: (o) => { find(o, "Deployment", "store-front-v1").spec.template.metadata.labels["sidecar.istio.io/inject"] = "false"; } },
+    "workload-reserved-uid": { stack: "dev", edit: (o) => { find(o, "Deployment", "details-v1").spec.template.spec.containers[0].securityContext.runAsUser = 1337; } },
+    "destination-rule-tls": { stack: "dev", edit: (o) => { find(o, "DestinationRule", "reviews").spec.trafficPolicy.tls = { mode: "DISABLE" }; } },
+    "aks-mesh-profile": { stack: "dev", edit: (o) => { find(o, "ManagedCluster", "aks-aks").properties.serviceMeshProfile.istio.revisions = ["asm-1-30", "asm-1-29"]; } },
+    "aks-blocked-istio-apis": { stack: "dev", edit: (o) => { o.push({ apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin", metadata: { name: "auth", namespace: "pets" }, spec: {} }); } },
+    "authorization-policy-safe": { stack: "dev", edit: (o) => { find(o, "AuthorizationPolicy", "allow-nothing", "pets").spec = { rules: [{}] }; } },
+    "authorization-default-deny": { stack: "dev", edit: (o) => { o.splice(o.indexOf(find(o, "AuthorizationPolicy", "allow-nothing", "bookinfo")), 1); } },
+    "gateway-selector": { stack: "dev", edit: (o) => { find(o, "Gateway", "mesh-ingress").spec.selector = { istio: "ingressgateway" }; } },
+    "gateway-ingress-enabled": { stack: "dev", edit: (o) => { find(o, "ManagedCluster", "aks-aks").properties.serviceMeshProfile.istio.components.ingressGateways[0].enabled = false; } },
+    "gateway-ports": { stack: "dev", edit: (o) => { find(o, "Gateway", "mesh-ingress").spec.servers[0].port.number = 8080; } },
+    "gateway-tls": { stack: "prod", edit: (o) => { delete find(o, "Gateway", "mesh-ingress").spec.servers.find((s: Obj) => s.port.number === 443).tls.credentialName; } },
+    "gateway-wildcard-host": { stack: "prod", edit: (o) => { find(o, "Gateway", "mesh-ingress").spec.servers[0].hosts = ["*"]; } },
+    "gateway-conflicts": { stack: "dev", edit: (o) => { const g = copy(find(o, "Gateway", "mesh-ingress")); g.metadata.name = "copy"; o.push(g); } },
+    "virtual-service-references": { stack: "dev", edit: (o) => { find(o, "VirtualService", "pets-ingress").spec.http[0].route[0].destination.host = "storefront"; } },
+    "virtual-service-destination-port": { stack: "dev", edit: (o) => {
+        o.push({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "rabbitmq", namespace: "pets" },
+            spec: { hosts: ["rabbitmq"], tcp: [{ route: [{ destination: { host: "rabbitmq" } }] }] } });
+    } },
+    "virtual-service-mesh-host-conflicts": { stack: "dev", edit: (o) => { const v = copy(find(o, "VirtualService", "reviews")); v.metadata.name = "reviews-copy"; o.push(v); } },
+    "destination-rule-subset-pods": { stack: "dev", edit: (o) => { find(o, "DestinationRule", "reviews").spec.subsets[2].labels.version = "v9"; } },
+};
+
+describe("the program's own output under the policy pack", () => {
+    for (const stack of STACKS) {
+        it(`${stack}: no mandatory violation, and only the advisories the design accepts`, async () => {
+            const violations = evaluate(objectsOf(await stackRun(stack)) as KubeObject[], { policies: policyFile(stack) });
+            assert.deepStrictEqual(violations.filter((v) => v.enforcement === "mandatory"), []);
+            const accepted = stack === "dev"
+                ? ["envoy-filter-unsupported bookinfo/productpage-local-ratelimit", "gateway-wildcard-host-dev aks-istio-ingress/mesh-ingress"]
+                : ["envoy-filter-unsupported bookinfo/productpage-local-ratelimit", "workload-availability pets/rabbitmq", "workload-availability pets/rabbitmq"];
+            assert.deepStrictEqual(violations.map((v) => `${v.policy} ${v.namespace}/${v.name}`).sort(), accepted);
+        });
+    }
+
+    it("has a deliberate break for every mandatory policy", () => {
+        assert.deepStrictEqual(Object.keys(BREAKS).sort(), POLICIES.filter((p) => p.enforcement === "mandatory").map((p) => p.name).sort());
+    });
+
+    for (const [policy, { stack, edit }] of Object.entries(BREAKS)) {
+        it(`a broken ${stack} output trips ${policy}`, async () => {
+            const objects = objectsOf(await stackRun(stack));
+            edit(objects);
+            const hits = evaluate(objects as KubeObject[], { policies: policyFile(stack) }).filter((v) => v.policy === policy);
+            assert.ok(hits.some((v) => v.enforcement === "mandatory"), `${policy} did not fire: ${JSON.stringify(hits)}`);
+        });
+    }
+
+    it("keeps each stack's policy config in step with its stack config", () => {
+        for (const stack of STACKS) {
+            const file = policyFile(stack);
+            for (const entry of Object.values(file)) {
+                assert.strictEqual((entry as Obj).environment, stack, `policy-pack/config/${stack}.json must judge the ${stack} environment`);
+            }
+            const declared = parseStackConfig(stack, configValues(stack)).mesh.mtlsExceptions;
+            const allowed = (file["peer-authentication-strict"]?.mtlsExceptions ?? []) as Obj[];
+            for (const e of declared) {
+                assert.ok(allowed.some((a) => a.namespace === e.namespace && JSON.stringify(a.selector) === JSON.stringify(e.selector) && a.port === e.port),
+                    `mTLS exception ${JSON.stringify(e)} of stack ${stack} is not approved in policy-pack/config/${stack}.json`);
+            }
+        }
+    });
+});
