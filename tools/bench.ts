@@ -3,17 +3,24 @@
  *
  *   npm run bench -- [--json] [--skip-tests]
  *
- * --json prints { "cases": [ { "name", "services", "ms" } ], "baselineMs" }.
+ * Cases: tsc --noEmit (≤ 15 s), npm test (≤ 90 s), the offline preview of dev and prod (≤ 3× a bare
+ * require of @pulumi/pulumi), and synthetic meshes of 100, 200 and 400 services (400 ≤ 4.5× the
+ * 100 case and ≤ 10 s). --json prints { "cases": [ { "name", "services", "ms" } ], "baselineMs" }.
  */
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
-import { ROOT } from "./offline/runtime";
+import { stringify } from "yaml";
+import { loadConfig, ROOT } from "./offline/runtime";
 
 interface Case {
     name: string;
     services?: number;
     ms: number;
     budgetMs?: number;
+    /** Time per preview phase, from the preview's own report. */
+    phases?: Record<string, number>;
 }
 
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
@@ -26,8 +33,39 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env
     return ms;
 }
 
+/**
+ * A dev stack whose apps are synthetic: namespaces of 50 services, each calling the next two, the
+ * first one behind the ingress, so routing, authorization and the picture grow with the mesh.
+ */
+function syntheticConfig(services: number): string {
+    const values = loadConfig("dev").values;
+    const apps = [];
+    for (let a = 0; a * 50 < services; a++) {
+        const count = Math.min(50, services - a * 50);
+        const names = Array.from({ length: count }, (_, i) => `svc-${i}`);
+        apps.push({
+            name: `synth-${a}`,
+            spec: {
+                name: `synth-${a}`,
+                services: names.map((name) => ({
+                    name,
+                    image: "ghcr.io/example/synthetic:1.0.0",
+                    ports: [{ port: 8080, protocol: "http" }],
+                    resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } },
+                })),
+                calls: names.flatMap((from, i) => [i + 1, i + 2].filter((j) => j < count).map((j) => ({ from, to: names[j], port: 8080 }))),
+                ingress: [{ service: names[0], port: 8080, paths: [{ match: "prefix", path: "/" }] }],
+            },
+        });
+    }
+    values["aks-istio-mesh:apps"] = apps;
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-")), `synthetic-${services}.yaml`);
+    fs.writeFileSync(file, stringify({ config: values }));
+    return file;
+}
+
 const node = process.execPath;
-const tsNode = [require.resolve("ts-node/dist/bin"), "--transpile-only"];
+const tsNode = [require.resolve("ts-node/dist/bin"), "--swc"];
 const tsc = require.resolve("typescript/bin/tsc");
 
 function main(): void {
@@ -37,10 +75,18 @@ function main(): void {
     const cases: Case[] = [
         { name: "tsc --noEmit", ms: timed(node, [tsc, "--noEmit", "-p", "tsconfig.json"]), budgetMs: 15_000 },
     ];
+    const preview = (name: string, args: string[], services?: number): Case => {
+        const out = path.join(ROOT, "out", "bench", name.replace(/\W+/g, "-"));
+        const ms = timed(node, [...tsNode, "tools/preview.ts", ...args, "--out", out, "--json"]);
+        const phases = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")).timings as Record<string, number>;
+        return { name, services, ms, phases };
+    };
     for (const stack of ["dev", "prod"]) {
-        const out = path.join(ROOT, "out", "bench", stack);
-        cases.push({ name: `preview ${stack}`, ms: timed(node, [...tsNode, "tools/preview.ts", "--stack", stack, "--out", out, "--json"]), budgetMs: 3 * baselineMs });
+        cases.push({ ...preview(`preview ${stack}`, ["--stack", stack]), budgetMs: 3 * baselineMs });
     }
+    const synthetic = [100, 200, 400].map((services) => preview(`preview ${services} services`, ["--stack", "dev", "--config", syntheticConfig(services)], services));
+    synthetic[2].budgetMs = Math.min(10_000, Math.round(4.5 * synthetic[0].ms));
+    cases.push(...synthetic);
     if (!skipTests) {
         cases.push({ name: "npm test", ms: timed("npm", ["test", "--silent"]), budgetMs: 90_000 });
     }
@@ -51,7 +97,8 @@ function main(): void {
     console.log(`baseline: node -e "require('@pulumi/pulumi')"  ${baselineMs} ms`);
     for (const c of cases) {
         const verdict = c.budgetMs === undefined ? "" : c.ms <= c.budgetMs ? `  within budget ${c.budgetMs} ms` : `  OVER budget ${c.budgetMs} ms`;
-        console.log(`${c.name.padEnd(22)} ${String(c.ms).padStart(7)} ms${verdict}`);
+        const phases = c.phases ? `  (${Object.entries(c.phases).map(([k, v]) => `${k.replace(/Ms$/, "")} ${v}`).join(", ")})` : "";
+        console.log(`${c.name.padEnd(22)} ${String(c.ms).padStart(7)} ms${verdict}${phases}`);
     }
 }
 

@@ -211,10 +211,21 @@ export async function runProgram(opts: { stack: string; configFile?: string; val
             delete require.cache[id];
         }
     }
-    // The program is loaded like the CLI loads it: a plain require of the entry module.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const program = require(path.join(root, "index.ts")) as Record<string, unknown>;
-    const outputs = await resolveOutputs(program);
-    await waitForRPCs();
-    return { project: loaded.project, stack: opts.stack, resources: monitor.records, outputs };
+    // The SDK captures a stack trace for every promise and resource (debugging aids the mock run
+    // never reads); with ts-node's source-map hook each capture mapped every frame, most of the
+    // run time. While the program runs, traces stay short and unmapped.
+    const { prepareStackTrace, stackTraceLimit } = Error;
+    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+    Error.stackTraceLimit = 4;
+    try {
+        // The program is loaded like the CLI loads it: a plain require of the entry module.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const program = require(path.join(root, "index.ts")) as Record<string, unknown>;
+        const outputs = await resolveOutputs(program);
+        await waitForRPCs();
+        return { project: loaded.project, stack: opts.stack, resources: monitor.records, outputs };
+    } finally {
+        Error.prepareStackTrace = prepareStackTrace;
+        Error.stackTraceLimit = stackTraceLimit;
+    }
 }

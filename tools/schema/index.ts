@@ -3,12 +3,14 @@
  * OpenAPI, CEL rules, list-type uniqueness, ObjectMeta) plus the istiod webhook checks schemas miss, against
  * Istio's own `crd-all.gen.yaml` for the cluster's revision. Pure: no cluster, no network.
  */
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import Ajv, { AnySchemaObject, ErrorObject, ValidateFunction } from "ajv";
 import type { DataValidationCxt } from "ajv/dist/types";
 import addFormats from "ajv-formats";
 import { parseAllDocuments } from "yaml";
+import { parseRevision } from "../../policy-pack/lib/revisions";
 import type { KubeObject } from "../../policy-pack/rules/types";
 import { CelProgram, CelSchema, compileRule, firstLine, toCelValue } from "./cel";
 import { Finding, SchemaError, asRecord, pointer } from "./finding";
@@ -29,10 +31,10 @@ export function defaultSchemaBaseDir(): string {
  * directory exists the `<base>/1.30` path is returned, so loading it reports "no schema bundle" plainly.
  */
 export function schemaDirForRevision(revision: string, baseDir: string = defaultSchemaBaseDir()): string {
-    const match = /^asm-(\d+)-(\d+)$/.exec(revision);
-    if (!match) throw new Error(`revision "${revision}" is not an AKS Istio revision like asm-1-30`);
-    const minor = `${match[1]}.${match[2]}`;
-    const patchDir = new RegExp(`^${match[1]}\\.${match[2]}\\.(\\d+)$`);
+    const parsed = parseRevision(revision);
+    if (!parsed) throw new Error(`revision "${revision}" is not an AKS Istio revision like asm-1-30`);
+    const minor = parsed.join(".");
+    const patchDir = new RegExp(`^${parsed[0]}\\.${parsed[1]}\\.(\\d+)$`);
     const entries = fs.existsSync(baseDir) ? fs.readdirSync(baseDir) : [];
     const patches = entries
         .map((entry) => patchDir.exec(entry))
@@ -61,15 +63,42 @@ interface CrdDocument {
     };
 }
 
+const CACHE_DIR = path.resolve(__dirname, "..", "..", "node_modules", ".cache", "aks-istio-mesh");
+
+/**
+ * The bundle's documents, cached as JSON under node_modules/.cache by content hash: parsing the
+ * ~0.9 MB of YAML took a third of an offline preview's fixed cost. The cache is best effort.
+ */
+function readCrds(file: string): (CrdDocument | null)[] {
+    const text = fs.readFileSync(file, "utf8");
+    const cache = path.join(CACHE_DIR, `crds-${createHash("sha256").update(text).digest("hex").slice(0, 16)}.json`);
+    try {
+        return JSON.parse(fs.readFileSync(cache, "utf8"));
+    } catch {
+        // Not cached yet (or unreadable): parse below.
+    }
+    const docs = parseAllDocuments(text).map((doc) => {
+        if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0].message}`);
+        return doc.toJS() as CrdDocument | null;
+    });
+    try {
+        fs.mkdirSync(CACHE_DIR, { recursive: true });
+        const tmp = `${cache}.${process.pid}`;
+        fs.writeFileSync(tmp, JSON.stringify(docs));
+        fs.renameSync(tmp, cache);
+    } catch {
+        // A read-only tree only costs the parse next time.
+    }
+    return docs;
+}
+
 /** Loads `<dir>/crd-all.gen.yaml`; undefined when the file is absent (callers say "no schema bundle found"). */
 export function loadSchemaBundle(dir: string): SchemaBundle | undefined {
     const file = path.join(dir, BUNDLE_FILE);
     if (!fs.existsSync(file)) return undefined;
     const schemas = new Map<string, AnySchemaObject>();
     const servedVersions = new Map<string, string[]>();
-    for (const doc of parseAllDocuments(fs.readFileSync(file, "utf8"))) {
-        if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0].message}`);
-        const crd = doc.toJS() as CrdDocument | null;
+    for (const crd of readCrds(file)) {
         const group = crd?.spec?.group;
         const kind = crd?.spec?.names?.kind;
         if (crd?.kind !== "CustomResourceDefinition" || !group || !kind) continue;
@@ -181,7 +210,9 @@ function listTypeKeyword(listType: string, parentSchema: AnySchemaObject) {
 
 function newAjv(): Ajv {
     // strict:false because CRDs carry x-kubernetes-* annotations ajv does not know; verbose gives error data for messages.
-    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+    // Each validator runs over a few dozen objects per preview: skipping ajv's code optimisation
+    // passes saves more compile time than it could ever cost at validation.
+    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, code: { optimize: false } });
     // The API server checks string formats but not the width of number formats (the `type` check covers integers).
     addFormats(ajv, ["date-time", "byte"]);
     ajv.addFormat("int32", true).addFormat("double", true);
