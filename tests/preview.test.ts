@@ -7,7 +7,7 @@ import { parse } from "yaml";
 import { ROOT } from "../tools/offline/runtime";
 
 function preview(args: string[]) {
-    const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--swc", path.join(ROOT, "tools/preview.ts"), ...args], {
+    const r = spawnSync(process.execPath, ["-r", path.join(ROOT, "tools/register.js"), path.join(ROOT, "tools/preview.ts"), ...args], {
         cwd: ROOT, encoding: "utf8",
     });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };

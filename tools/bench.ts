@@ -65,7 +65,7 @@ function syntheticConfig(services: number): string {
 }
 
 const node = process.execPath;
-const tsNode = [require.resolve("ts-node/dist/bin"), "--swc"];
+const runTs = ["-r", path.join(ROOT, "tools", "register.js")];
 const tsc = require.resolve("typescript/bin/tsc");
 
 function main(): void {
@@ -77,7 +77,7 @@ function main(): void {
     ];
     const preview = (name: string, args: string[], services?: number): Case => {
         const out = path.join(ROOT, "out", "bench", name.replace(/\W+/g, "-"));
-        const ms = timed(node, [...tsNode, "tools/preview.ts", ...args, "--out", out, "--json"]);
+        const ms = timed(node, [...runTs, "tools/preview.ts", ...args, "--out", out, "--json"]);
         const phases = JSON.parse(fs.readFileSync(path.join(out, "report.json"), "utf8")).timings as Record<string, number>;
         return { name, services, ms, phases };
     };
