@@ -15,6 +15,8 @@ const KUBELOGIN_MODES = ["azurecli", "workloadidentity", "spn", "msi"] as const;
 const NETWORK_POLICIES = ["cilium", "azure", "calico", "none"] as const;
 const ZONES = ["1", "2", "3"] as const;
 const OUTBOUND_POLICIES = ["REGISTRY_ONLY", "ALLOW_ANY"] as const;
+const GRAFANA_SKUS = ["Standard", "Essential"] as const;
+const KIALI_AUTH = ["token", "anonymous"] as const;
 
 export interface SystemPoolConfig {
     readonly vmSize: string;
@@ -108,6 +110,53 @@ export interface WorkloadsConfig {
     readonly highAvailability: boolean;
 }
 
+/** Thresholds of the mesh's golden-signal alerts (Prometheus rule group on the Azure Monitor workspace). */
+export interface AlertsConfig {
+    /** Share of a service's requests answered 5xx, in percent, above which it alerts. Default 5. */
+    readonly errorRatePercent: number;
+    /** p99 request latency per service, in milliseconds, above which it alerts. Default 1000. */
+    readonly latencyP99Ms: number;
+    /** Fewer istiod instances up than this alerts. Default 1 (alert when none is up). */
+    readonly istiodMinUp: number;
+    /** CPU of one istio-proxy container, in millicores, above which it alerts. Default 500. */
+    readonly sidecarCpuMillicores: number;
+    /** How long a condition must hold before the alert fires, in minutes. Default 5. */
+    readonly forMinutes: number;
+    /** Azure Monitor action group the alerts notify; omit to only record them in Azure Monitor. */
+    readonly actionGroupId?: string;
+}
+
+/** Distributed tracing through an OpenTelemetry collector the mesh's proxies export spans to. */
+export interface TracingConfig {
+    /** Share of requests traced, in percent (0 to 100). */
+    readonly samplingPercent: number;
+    /** The collector's OTLP/gRPC address: a Service FQDN and its port. */
+    readonly collector: { readonly service: string; readonly port: number };
+}
+
+export interface ObservabilityConfig {
+    /** Managed Prometheus, Grafana, alerts, Kiali and the Telemetry API. Default true. */
+    readonly enabled: boolean;
+    readonly grafana: {
+        readonly sku: (typeof GRAFANA_SKUS)[number];
+        readonly majorVersion: string;
+        /** Entra ID object ids (users or groups) given the Grafana Admin role on the instance. */
+        readonly adminObjectIds: readonly string[];
+    };
+    readonly alerts: AlertsConfig;
+    readonly kiali: {
+        readonly enabled: boolean;
+        /** Version of the kiali-server Helm chart (and so of Kiali). */
+        readonly chartVersion: string;
+        /** Kiali login: a Kubernetes token, or none (anyone who can port-forward to it). Default token. */
+        readonly auth: (typeof KIALI_AUTH)[number];
+        /** Image of the Entra ID auth proxy in front of the workspace's query endpoint. */
+        readonly queryProxyImage: string;
+    };
+    /** Omit for no tracing. */
+    readonly tracing?: TracingConfig;
+}
+
 export interface StackConfig {
     readonly stack: string;
     readonly location: string;
@@ -116,10 +165,12 @@ export interface StackConfig {
     readonly apps: readonly AppConfig[];
     readonly workloads: WorkloadsConfig;
     readonly ingress: IngressConfig;
+    readonly observability: ObservabilityConfig;
 }
 
-const TOP_LEVEL_KEYS = ["cluster", "mesh", "apps", "workloads", "ingress"] as const;
+const TOP_LEVEL_KEYS = ["cluster", "mesh", "apps", "workloads", "ingress", "observability"] as const;
 const key = (k: string) => `${PROJECT}:${k}`;
+const GUID = { pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, hint: "an Entra ID object id (GUID)" };
 
 function parseCluster(raw: unknown, stack: string, mesh: { revisions: readonly string[] }): ClusterConfig {
     const path = key("cluster");
@@ -151,9 +202,8 @@ function parseCluster(raw: unknown, stack: string, mesh: { revisions: readonly s
 
     const aad = optional(c, "aad", path, (v, q) => {
         const a = object(v, q, ["adminGroupObjectIds", "kubeloginMode"]);
-        const guid = { pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, hint: "an Entra ID object id (GUID)" };
         return {
-            adminGroupObjectIds: optional(a, "adminGroupObjectIds", q, (w, wp) => list(w, wp, (g, gp) => string(g, gp, guid)), [] as string[]),
+            adminGroupObjectIds: optional(a, "adminGroupObjectIds", q, (w, wp) => list(w, wp, (g, gp) => string(g, gp, GUID)), [] as string[]),
             kubeloginMode: optional(a, "kubeloginMode", q, (w, wp) => oneOf(w, wp, KUBELOGIN_MODES), "azurecli" as const),
         };
     }, undefined);
@@ -353,6 +403,73 @@ function parseWorkloads(raw: unknown): WorkloadsConfig {
     return { highAvailability: optional(w, "highAvailability", path, boolean, false) };
 }
 
+/** A number (not necessarily whole) from `min` to `max`. */
+function decimal(min: number, max: number) {
+    return (value: unknown, path: string): number => {
+        if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+            fail(path, `must be a number from ${min} to ${max}; got ${value === undefined ? "nothing" : JSON.stringify(value)}`);
+        }
+        return value;
+    };
+}
+
+const ACTION_GROUP_ID = {
+    pattern: /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]+\/providers\/microsoft\.insights\/actionGroups\/[^/]+$/i,
+    hint: "an action group resource id, /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Insights/actionGroups/<name>",
+};
+/** The Entra ID auth proxy's last published image that authenticates with workload identity. */
+const QUERY_PROXY_IMAGE = "mcr.microsoft.com/azuremonitor/auth-proxy/prod/aad-auth-proxy/images/aad-auth-proxy:0.1.0-main-01-10-2024-08b31473";
+
+function parseObservability(raw: unknown): ObservabilityConfig {
+    const path = key("observability");
+    const o = object(raw ?? {}, path, ["enabled", "grafana", "alerts", "kiali", "tracing"]);
+    const sub = (k: string, keys: string[]) => object(o[k] ?? {}, `${path}.${k}`, keys);
+    const g = sub("grafana", ["sku", "majorVersion", "adminObjectIds"]);
+    const a = sub("alerts", ["errorRatePercent", "latencyP99Ms", "istiodMinUp", "sidecarCpuMillicores", "forMinutes", "actionGroupId"]);
+    const k = sub("kiali", ["enabled", "chartVersion", "auth", "queryProxyImage"]);
+    const [gp, ap, kp] = [`${path}.grafana`, `${path}.alerts`, `${path}.kiali`];
+    return {
+        enabled: optional(o, "enabled", path, boolean, true),
+        grafana: {
+            sku: optional(g, "sku", gp, (v, p) => oneOf(v, p, GRAFANA_SKUS), "Standard"),
+            majorVersion: optional(g, "majorVersion", gp, (v, p) => string(v, p, { pattern: /^\d+$/, hint: "a Grafana major version such as \"11\"" }), "11"),
+            adminObjectIds: optional(g, "adminObjectIds", gp, (v, p) => list(v, p, (x, xp) => string(x, xp, GUID)), [] as string[]),
+        },
+        alerts: {
+            errorRatePercent: optional(a, "errorRatePercent", ap, decimal(0.01, 100), 5),
+            latencyP99Ms: optional(a, "latencyP99Ms", ap, positive(600_000), 1000),
+            istiodMinUp: optional(a, "istiodMinUp", ap, positive(10), 1),
+            sidecarCpuMillicores: optional(a, "sidecarCpuMillicores", ap, positive(64_000), 500),
+            forMinutes: optional(a, "forMinutes", ap, positive(1440), 5),
+            actionGroupId: optional(a, "actionGroupId", ap, (v, p) => string(v, p, ACTION_GROUP_ID), undefined),
+        },
+        kiali: {
+            enabled: optional(k, "enabled", kp, boolean, true),
+            chartVersion: optional(k, "chartVersion", kp, (v, p) => string(v, p, { pattern: /^\d+\.\d+\.\d+$/, hint: "a chart version such as 2.24.0" }), "2.24.0"),
+            auth: optional(k, "auth", kp, (v, p) => oneOf(v, p, KIALI_AUTH), "token"),
+            queryProxyImage: optional(k, "queryProxyImage", kp, (v, p) => string(v, p, {
+                pattern: /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/, hint: "an image reference with a tag or digest",
+            }), QUERY_PROXY_IMAGE),
+        },
+        tracing: optional(o, "tracing", path, (v, p) => {
+            const t = object(v, p, ["samplingPercent", "collector"]);
+            if (t.collector === undefined) {
+                fail(`${p}.collector`, "is required: the OpenTelemetry collector (service, port) the proxies send spans to");
+            }
+            const c = object(t.collector, `${p}.collector`, ["service", "port"]);
+            return {
+                samplingPercent: optional(t, "samplingPercent", p, decimal(0, 100), 1),
+                collector: {
+                    service: string(c.service, `${p}.collector.service`, {
+                        pattern: /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, hint: "a Service FQDN such as otel-collector.observability.svc.cluster.local",
+                    }),
+                    port: integer(c.port, `${p}.collector.port`, 1, 65535),
+                },
+            };
+        }, undefined),
+    };
+}
+
 /**
  * Validates raw stack config (values as they come from Pulumi.<stack>.yaml) into a typed config.
  * Pure, so tests and tools can call it directly. Throws ConfigError naming the key at fault.
@@ -379,6 +496,7 @@ export function parseStackConfig(stack: string, values: Record<string, unknown>)
         stack, location, cluster, mesh, apps,
         workloads: parseWorkloads(values[key("workloads")]),
         ingress: parseIngress(values[key("ingress")], apps),
+        observability: parseObservability(values[key("observability")]),
     };
 }
 

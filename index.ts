@@ -3,12 +3,17 @@ import { loadStackConfig, PROJECT } from "./config";
 import { AksCluster } from "./components/cluster";
 import { MeshApp } from "./components/app";
 import { Ingress } from "./components/ingress";
+import { Kiali } from "./components/kiali";
 import { MeshBaseline } from "./components/mesh";
+import { Observability } from "./components/observability";
+import { MeshTelemetry } from "./components/telemetry";
 import { AppSecurityPolicy } from "./components/security";
+import { egressHost } from "./components/authz";
 import { AppTrafficPolicy } from "./components/traffic";
 import { INGRESS_NAMESPACE } from "./policy-pack/lib/aks";
 
 const config = loadStackConfig();
+const observability = config.observability;
 const tags = { project: PROJECT, stack: config.stack, "managed-by": "pulumi" };
 
 const cluster = new AksCluster("aks", {
@@ -27,16 +32,55 @@ const cluster = new AksCluster("aks", {
     upgradeChannel: config.cluster.upgradeChannel,
     nodeOsUpgradeChannel: config.cluster.nodeOsUpgradeChannel,
     enableKeyVaultSecretsProvider: config.ingress.tls !== undefined,
+    monitoringMetrics: observability.enabled,
     protect: config.cluster.protect,
     tags,
 });
 const kubernetes = { providers: { kubernetes: cluster.provider } };
 
+const tracingCollector = observability.enabled ? observability.tracing?.collector : undefined;
 new MeshBaseline("mesh", {
     revisions: config.mesh.revisions,
     outboundTrafficPolicy: config.mesh.outboundTrafficPolicy,
-    accessLogs: config.mesh.accessLogs,
+    // With observability on, the Telemetry API writes the access logs; MeshConfig stays silent so each request is logged once.
+    accessLogs: config.mesh.accessLogs && !observability.enabled,
+    tracingCollector,
 }, kubernetes);
+
+const monitoring = observability.enabled
+    ? new Observability("observability", {
+        location: config.location,
+        resourceGroupName: cluster.resourceGroupName,
+        clusterName: config.cluster.name,
+        clusterId: cluster.clusterId,
+        grafana: observability.grafana,
+        alerts: observability.alerts,
+        tags,
+    })
+    : undefined;
+if (observability.enabled) {
+    new MeshTelemetry("telemetry", {
+        accessLogs: config.mesh.accessLogs,
+        tracingSamplingPercent: observability.tracing?.samplingPercent,
+    }, kubernetes);
+}
+const kiali = monitoring && observability.kiali.enabled
+    ? new Kiali("kiali", {
+        revision: config.mesh.revisions[config.mesh.revisions.length - 1],
+        outboundTrafficPolicy: config.mesh.outboundTrafficPolicy,
+        chartVersion: observability.kiali.chartVersion,
+        auth: observability.kiali.auth,
+        queryProxyImage: observability.kiali.queryProxyImage,
+        highAvailability: config.workloads.highAvailability,
+        workspaceId: monitoring.workspaceId,
+        queryEndpoint: monitoring.queryEndpoint,
+        oidcIssuerUrl: cluster.oidcIssuerUrl,
+        clusterName: config.cluster.name,
+        location: config.location,
+        resourceGroupName: cluster.resourceGroupName,
+        tags,
+    }, kubernetes)
+    : undefined;
 
 // The external gateway when enabled, else the internal one; apps get no ingress without either.
 const gateway = cluster.ingressGateways[0];
@@ -63,6 +107,8 @@ config.apps.forEach((app, i) => {
         mtlsExceptions: config.mesh.mtlsExceptions,
         gatewayPrincipal: gateway?.principal,
         outboundTrafficPolicy: config.mesh.outboundTrafficPolicy,
+        // Proxies export spans to the collector, so it must be in every namespace's egress scope.
+        extraEgressHosts: tracingCollector ? [egressHost(tracingCollector.service)] : [],
     }, kubernetes);
 });
 
@@ -95,3 +141,9 @@ export const ingressAddress = ingress?.address;
 /** Where each app is served; an app on host "*" answers on the gateway's address. */
 export const appUrls = pulumi.output(ingressAddress).apply((address) => Object.fromEntries(servedApps.map((a) =>
     [a.spec.name, `${config.ingress.tls ? "https" : "http"}://${a.host === "*" ? address : a.host}/`])));
+/** Azure Managed Grafana, with the workspace's managed Prometheus as a data source. */
+export const grafanaUrl = monitoring?.grafanaUrl;
+/** PromQL endpoint of the Azure Monitor workspace (Entra ID auth). */
+export const prometheusQueryEndpoint = monitoring?.queryEndpoint;
+/** Run this, then open http://localhost:20001/kiali. */
+export const kialiPortForward = kiali?.portForwardCommand;

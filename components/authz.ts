@@ -88,6 +88,11 @@ export function peerAuthentications(namespace: string, exceptions: readonly Mtls
  * Egress scope of the app's sidecars: its own namespace (an app's calls stay inside it) and the
  * control plane, with the stack's outbound policy (REGISTRY_ONLY blocks hosts outside the registry).
  */
-export function sidecarSpec(outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY"): SidecarSpec {
-    return { egress: [{ hosts: ["./*", `${ROOT_NAMESPACE}/*`] }], outboundTrafficPolicy: { mode: outboundTrafficPolicy } };
+export function sidecarSpec(outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY", extraHosts: readonly string[] = []): SidecarSpec {
+    return { egress: [{ hosts: ["./*", `${ROOT_NAMESPACE}/*`, ...extraHosts] }], outboundTrafficPolicy: { mode: outboundTrafficPolicy } };
+}
+
+/** A Service FQDN (`name.namespace.svc...`) as a Sidecar egress host, `namespace/fqdn`. */
+export function egressHost(serviceFqdn: string): string {
+    return `${serviceFqdn.split(".")[1]}/${serviceFqdn}`;
 }

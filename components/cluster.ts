@@ -48,6 +48,8 @@ export interface AksClusterArgs {
     readonly nodeOsUpgradeChannel?: pulumi.Input<string>;
     /** Run the Key Vault Secrets Store CSI driver add-on (ingress TLS certificates). Default false. */
     readonly enableKeyVaultSecretsProvider?: boolean;
+    /** Run the managed Prometheus metrics add-on (ama-metrics); it needs a data collection rule association to ship anything. Default false. */
+    readonly monitoringMetrics?: boolean;
     /** Protect the ManagedCluster against deletion. Default false. */
     readonly protect?: boolean;
     /** Tags for the Azure resources. */
@@ -137,6 +139,7 @@ export class AksCluster extends pulumi.ComponentResource {
             addonProfiles: args.enableKeyVaultSecretsProvider
                 ? { azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } } }
                 : undefined,
+            azureMonitorProfile: args.monitoringMetrics ? { metrics: { enabled: true } } : undefined,
             serviceMeshProfile: {
                 mode: "Istio",
                 istio: {

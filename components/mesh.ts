@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { stringify } from "yaml";
 import { ROOT_NAMESPACE, sharedMeshConfigName } from "../policy-pack/lib/aks";
 import { istioObject } from "./istio";
+import { TRACING_PROVIDER } from "./telemetry";
 
 /** Arguments of {@link MeshBaseline}. */
 export interface MeshBaselineArgs {
@@ -10,20 +11,25 @@ export interface MeshBaselineArgs {
     readonly revisions: readonly string[];
     /** Outbound traffic to hosts outside the service registry: REGISTRY_ONLY blocks it. */
     readonly outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";
-    /** Envoy access logs to the proxies' stdout. */
+    /** Envoy access logs to the proxies' stdout through MeshConfig; false when the Telemetry API writes them. */
     readonly accessLogs: boolean;
+    /** OpenTelemetry collector (OTLP/gRPC) defined as the tracing extension provider the Telemetry selects. */
+    readonly tracingCollector?: { readonly service: string; readonly port: number };
 }
 
 /**
- * The shared MeshConfig the add-on merges, using only fields it supports (accessLogFile,
- * outboundTrafficPolicy, defaultConfig.holdApplicationUntilProxyStarts); every other field is
- * blocked by its admission webhook.
+ * The shared MeshConfig the add-on merges, using fields it supports (accessLogFile,
+ * outboundTrafficPolicy, defaultConfig.holdApplicationUntilProxyStarts) and, for tracing,
+ * extensionProviders, which it allows without supporting; every other field is blocked by its
+ * admission webhook.
  */
-export function meshConfigYaml(args: Pick<MeshBaselineArgs, "outboundTrafficPolicy" | "accessLogs">): string {
+export function meshConfigYaml(args: Pick<MeshBaselineArgs, "outboundTrafficPolicy" | "accessLogs" | "tracingCollector">): string {
+    const collector = args.tracingCollector;
     return stringify({
         accessLogFile: args.accessLogs ? "/dev/stdout" : "",
         outboundTrafficPolicy: { mode: args.outboundTrafficPolicy },
         defaultConfig: { holdApplicationUntilProxyStarts: true },
+        ...(collector ? { extensionProviders: [{ name: TRACING_PROVIDER, opentelemetry: { service: collector.service, port: collector.port } }] } : {}),
     });
 }
 

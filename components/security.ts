@@ -15,6 +15,8 @@ export interface AppSecurityPolicyArgs {
     readonly gatewayPrincipal?: string;
     /** Outbound policy of the namespace's Sidecar. */
     readonly outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";
+    /** Further `namespace/host` egress entries every proxy needs (e.g. the tracing collector). */
+    readonly extraEgressHosts?: readonly string[];
 }
 
 /**
@@ -35,7 +37,7 @@ export class AppSecurityPolicy extends pulumi.ComponentResource {
         for (const policy of authorizationRules(spec, args.gatewayPrincipal)) {
             istioObject(`${name}-${policy.name}`, "AuthorizationPolicy", { name: policy.name, namespace }, policy.spec, { parent: this });
         }
-        istioObject(`${name}-sidecar`, "Sidecar", { name: "default", namespace }, sidecarSpec(args.outboundTrafficPolicy), { parent: this });
+        istioObject(`${name}-sidecar`, "Sidecar", { name: "default", namespace }, sidecarSpec(args.outboundTrafficPolicy, args.extraEgressHosts), { parent: this });
 
         this.registerOutputs({});
     }

@@ -26,15 +26,15 @@ function podSpecs(run: Awaited<ReturnType<typeof stackRun>>) {
     return [...kubeObjects(run, "Deployment"), ...kubeObjects(run, "StatefulSet")];
 }
 
-/** Objects in app namespaces (prod also runs the ingress TLS sync pod in aks-istio-ingress). */
-const inApps = (o: Record<string, any>) => o.metadata.namespace !== "aks-istio-ingress";
+/** Objects in app namespaces (prod also runs the ingress TLS sync pod in aks-istio-ingress; Kiali has its own namespace). */
+const inApps = (o: Record<string, any>) => !["aks-istio-ingress", "kiali"].includes(o.metadata.namespace);
 
 describe("apps as data", () => {
     for (const stack of STACKS) {
         describe(`${stack} stack`, () => {
             it("labels each app namespace with the revision, never istio-injection", async () => {
                 const nss = kubeObjects(await stackRun(stack), "Namespace");
-                assert.deepStrictEqual(nss.map((n) => n.metadata.name).sort(), ["bookinfo", "pets"]);
+                assert.deepStrictEqual(nss.map((n) => n.metadata.name).sort(), ["bookinfo", "kiali", "pets"]);
                 for (const n of nss) {
                     assert.strictEqual(n.metadata.labels["istio.io/rev"], "asm-1-30");
                     assert.ok(!("istio-injection" in n.metadata.labels));
@@ -150,9 +150,10 @@ describe("apps as data", () => {
 
     it("deploys an app of the user's own from stack config: one spec in, the right objects out", async () => {
         const run = await variantRun("dev", (v) => { v[APPS] = [{ name: "hello", spec: hello }]; });
-        assert.deepStrictEqual(kubeObjects(run, "Namespace").map((n) => [n.metadata.name, n.metadata.labels["istio.io/rev"]]), [["hello", "asm-1-30"]]);
-        assert.deepStrictEqual(kubeObjects(run, "Deployment").map((d) => d.metadata.name).sort(), ["api-v1", "web-v1"]);
-        assert.deepStrictEqual(kubeObjects(run, "ServiceAccount").map((d) => d.metadata.name).sort(), ["api", "web"]);
+        const own = (kind: string) => kubeObjects(run, kind).filter(inApps);
+        assert.deepStrictEqual(kubeObjects(run, "Namespace").filter((n) => n.metadata.name !== "kiali").map((n) => [n.metadata.name, n.metadata.labels["istio.io/rev"]]), [["hello", "asm-1-30"]]);
+        assert.deepStrictEqual(own("Deployment").map((d) => d.metadata.name).sort(), ["api-v1", "web-v1"]);
+        assert.deepStrictEqual(own("ServiceAccount").map((d) => d.metadata.name).sort(), ["api", "web"]);
         assert.deepStrictEqual(kubeObjects(run, "Service").find((s) => s.metadata.name === "api")!.spec.ports, [{ name: "grpc", port: 9000, targetPort: 9000, protocol: "TCP" }]);
         const web = kubeObjects(run, "Deployment").find((d) => d.metadata.name === "web-v1")!;
         assert.strictEqual(web.spec.template.spec.serviceAccountName, "web");

@@ -53,6 +53,66 @@ function managedCluster(name: string, inputs: Inputs): { id: string; state: Inpu
     };
 }
 
+/** Ids and computed outputs of the monitoring resources (Azure Monitor, Grafana, identities, roles). */
+function monitoringResource(type: string, name: string, inputs: Inputs): { id: string; state: Inputs } | undefined {
+    const arm = (provider: string, resourceName: string) => `${rgId(inputs.resourceGroupName)}/providers/${provider}/${resourceName}`;
+    switch (type) {
+        case "azure-native:monitor:AzureMonitorWorkspace": {
+            const n = inputs.azureMonitorWorkspaceName ?? name;
+            const hash = guidFor(n).slice(0, 8);
+            return {
+                id: arm("Microsoft.Monitor/accounts", n),
+                state: { ...inputs, name: n, metrics: { internalId: `mac_${guidFor(n)}`, prometheusQueryEndpoint: `https://${n}-${hash}.${inputs.location}.prometheus.monitor.azure.com` } },
+            };
+        }
+        case "azure-native:monitor:DataCollectionEndpoint": {
+            const n = inputs.dataCollectionEndpointName ?? name;
+            return { id: arm("Microsoft.Insights/dataCollectionEndpoints", n), state: { ...inputs, name: n, immutableId: `dce-${guidFor(n).replace(/-/g, "")}` } };
+        }
+        case "azure-native:monitor:DataCollectionRule": {
+            const n = inputs.dataCollectionRuleName ?? name;
+            return { id: arm("Microsoft.Insights/dataCollectionRules", n), state: { ...inputs, name: n, immutableId: `dcr-${guidFor(n).replace(/-/g, "")}` } };
+        }
+        case "azure-native:monitor:DataCollectionRuleAssociation": {
+            const n = inputs.associationName ?? name;
+            return { id: `${inputs.resourceUri}/providers/Microsoft.Insights/dataCollectionRuleAssociations/${n}`, state: { ...inputs, name: n } };
+        }
+        case "azure-native:alertsmanagement:PrometheusRuleGroup": {
+            const n = inputs.ruleGroupName ?? name;
+            return { id: arm("Microsoft.AlertsManagement/prometheusRuleGroups", n), state: { ...inputs, name: n } };
+        }
+        case "azure-native:dashboard:Grafana": {
+            const n = inputs.workspaceName ?? name;
+            return {
+                id: arm("Microsoft.Dashboard/grafana", n),
+                state: {
+                    ...inputs,
+                    name: n,
+                    identity: { ...inputs.identity, principalId: guidFor(`${n}-principal`), tenantId: OFFLINE_TENANT },
+                    properties: { ...inputs.properties, endpoint: `https://${n}-${guidFor(n).slice(0, 8)}.weu.grafana.azure.com`, provisioningState: "Succeeded" },
+                },
+            };
+        }
+        case "azure-native:managedidentity:UserAssignedIdentity": {
+            const n = inputs.resourceName ?? name;
+            return {
+                id: arm("Microsoft.ManagedIdentity/userAssignedIdentities", n),
+                state: { ...inputs, name: n, clientId: guidFor(`${n}-client`), principalId: guidFor(`${n}-principal`), tenantId: OFFLINE_TENANT },
+            };
+        }
+        case "azure-native:managedidentity:FederatedIdentityCredential": {
+            const n = inputs.federatedIdentityCredentialResourceName ?? name;
+            return { id: arm(`Microsoft.ManagedIdentity/userAssignedIdentities/${inputs.resourceName}/federatedIdentityCredentials`, n), state: { ...inputs, name: n } };
+        }
+        case "azure-native:authorization:RoleAssignment": {
+            const n = guidFor(`${inputs.scope}|${inputs.principalId}|${inputs.roleDefinitionId}`);
+            return { id: `${inputs.scope}/providers/Microsoft.Authorization/roleAssignments/${n}`, state: { ...inputs, name: n } };
+        }
+        default:
+            return undefined;
+    }
+}
+
 /** The kubeconfig AKS would return: a client certificate, or an exec (kubelogin) user for AAD. */
 export function offlineKubeconfig(clusterName: string, aad: boolean): string {
     const server = `https://${clusterName}.hcp.offline.azmk8s.io:443`;
@@ -86,6 +146,10 @@ export const offlineMocks: pulumi.runtime.Mocks = {
         }
         if (args.type === "azure-native:containerservice:ManagedCluster") {
             return managedCluster(args.name, inputs);
+        }
+        const monitoring = monitoringResource(args.type, args.name, inputs);
+        if (monitoring) {
+            return monitoring;
         }
         if (args.type.startsWith("random:")) {
             // Stable stand-in values so offline output is reproducible; real ones come from the provider.
