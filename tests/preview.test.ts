@@ -34,6 +34,8 @@ describe("preview:offline", () => {
         assert.strictEqual(report.stack, "dev");
         assert.strictEqual(report.counts.resources, resources.length);
         assert.ok(fs.existsSync(path.join(out, "manifests.yaml")));
+        assert.strictEqual(fs.readFileSync(path.join(out, "mesh.svg"), "utf8"), fs.readFileSync(path.join(ROOT, "docs", "mesh-dev.svg"), "utf8"),
+            "the README's picture (docs/mesh-dev.svg) is not the dev stack's current mesh.svg: copy it over");
         assert.doesNotMatch(fs.readFileSync(path.join(out, "resources.json"), "utf8"), /client-key-data/, "kubeconfig leaked");
     });
 

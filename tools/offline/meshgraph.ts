@@ -166,8 +166,8 @@ const q = (s: string) => JSON.stringify(s);
 export function toDot(g: MeshGraph): string {
     const lines = [
         "digraph mesh {",
-        "  rankdir=LR; fontname=\"Helvetica\"; node [fontname=\"Helvetica\" fontsize=11 shape=box style=\"rounded,filled\" fillcolor=\"#f5f7fa\"]; edge [fontname=\"Helvetica\" fontsize=9];",
-        "  label=\"mesh: 🔒 STRICT mTLS · ✓ allowed by authorization · ✗ not allowed\"; labelloc=b;",
+        "  rankdir=LR; fontname=\"Helvetica\"; node [fontname=\"Helvetica\" fontsize=11 shape=box style=\"rounded,filled\" fillcolor=\"#f5f7fa\" margin=\"0.25,0.08\"]; edge [fontname=\"Helvetica\" fontsize=9];",
+        "  label=\"edges: mTLS = STRICT mutual TLS, plaintext otherwise · ✓ an AuthorizationPolicy allows the caller · ✗ none does (red, dashed)\"; labelloc=b;",
     ];
     for (const gw of g.gateways) {
         lines.push(`  ${q(`gateway:${gw}`)} [label=${q(`ingress gateway\n${gw}`)} shape=cds fillcolor="#dbe9ff"];`);
@@ -185,7 +185,7 @@ export function toDot(g: MeshGraph): string {
         lines.push("  }");
     }
     for (const e of g.edges) {
-        const marks = `${e.mtls ? "🔒" : "plaintext"} ${e.authorized ? "✓" : "✗"}`;
+        const marks = `${e.mtls ? "mTLS" : "plaintext"} ${e.authorized ? "✓" : "✗"}`;
         const label = [e.label, e.ports.length ? `:${e.ports.join(",")}` : "", marks].filter(Boolean).join(" ");
         const style = e.authorized ? (e.mtls ? "color=\"#2b7a3d\"" : "color=\"#b8860b\"") : "color=\"#c0392b\" style=dashed";
         lines.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(label)} ${style}];`);
