@@ -72,6 +72,11 @@ export interface ResilienceConfig {
 export interface MeshConfig {
     /** One revision, or two consecutive ones (old, new) during a canary upgrade. */
     readonly revisions: readonly string[];
+    /**
+     * The revision a canary upgrade will add: its shared MeshConfig ConfigMap is created first, as
+     * AKS asks, before `revisions` names it. Only beside a single running revision.
+     */
+    readonly nextRevision?: string;
     readonly ingressGateways: { readonly external: boolean; readonly internal: boolean };
     /** Mesh-wide outbound policy (shared MeshConfig and every app Sidecar). Default REGISTRY_ONLY. */
     readonly outboundTrafficPolicy: (typeof OUTBOUND_POLICIES)[number];
@@ -172,7 +177,7 @@ const TOP_LEVEL_KEYS = ["cluster", "mesh", "apps", "workloads", "ingress", "obse
 const key = (k: string) => `${PROJECT}:${k}`;
 const GUID = { pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, hint: "an Entra ID object id (GUID)" };
 
-function parseCluster(raw: unknown, stack: string, mesh: { revisions: readonly string[] }): ClusterConfig {
+function parseCluster(raw: unknown, stack: string, mesh: Pick<MeshConfig, "revisions" | "nextRevision">): ClusterConfig {
     const path = key("cluster");
     const c = object(raw ?? {}, path, [
         "name", "resourceGroupName", "kubernetesVersion", "tier", "systemPool", "networkPolicy", "aad",
@@ -237,6 +242,10 @@ function parseCluster(raw: unknown, stack: string, mesh: { revisions: readonly s
     if (problems.length > 0) {
         fail(`${key("mesh")}.revisions`, problems.join("; "));
     }
+    const [nextProblem] = mesh.nextRevision ? revisionListProblems([mesh.nextRevision], kubernetesVersion) : [];
+    if (nextProblem) {
+        fail(`${key("mesh")}.nextRevision`, nextProblem);
+    }
     return cluster;
 }
 
@@ -291,15 +300,27 @@ function parseMtlsException(v: unknown, p: string): MtlsException {
 
 function parseMesh(raw: unknown): MeshConfig {
     const path = key("mesh");
-    const m = object(raw, path, ["revisions", "ingressGateways", "outboundTrafficPolicy", "accessLogs", "faultInjection", "mtlsExceptions", "resilience"]);
+    const m = object(raw, path, ["revisions", "nextRevision", "ingressGateways", "outboundTrafficPolicy", "accessLogs", "faultInjection", "mtlsExceptions", "resilience"]);
     const revisions = list(m.revisions, `${path}.revisions`, (v, p) => string(v, p, { hint: "a revision such as asm-1-30" }));
     const problems = revisionListProblems(revisions);
     if (problems.length > 0) {
         fail(`${path}.revisions`, problems.join("; "));
     }
+    const nextRevision = optional(m, "nextRevision", path, (v, p) => {
+        const next = string(v, p, { hint: "the revision after the running one, e.g. asm-1-30" });
+        if (revisions.length !== 1) {
+            fail(p, "prepares a canary upgrade, so it needs exactly one running revision; during a canary both revisions already have their ConfigMaps");
+        }
+        const [problem] = revisionListProblems([revisions[0], next]);
+        if (problem) {
+            fail(p, problem);
+        }
+        return next;
+    }, undefined);
     const g = object(m.ingressGateways ?? {}, `${path}.ingressGateways`, ["external", "internal"]);
     return {
         revisions,
+        nextRevision,
         ingressGateways: {
             external: optional(g, "external", `${path}.ingressGateways`, boolean, true),
             internal: optional(g, "internal", `${path}.ingressGateways`, boolean, false),

@@ -40,7 +40,8 @@ const kubernetes = { providers: { kubernetes: cluster.provider } };
 
 const tracingCollector = observability.enabled ? observability.tracing?.collector : undefined;
 new MeshBaseline("mesh", {
-    revisions: config.mesh.revisions,
+    // The next revision's MeshConfig exists before its control plane does, as AKS asks.
+    revisions: [...config.mesh.revisions, ...(config.mesh.nextRevision ? [config.mesh.nextRevision] : [])],
     outboundTrafficPolicy: config.mesh.outboundTrafficPolicy,
     // With observability on, the Telemetry API writes the access logs; MeshConfig stays silent so each request is logged once.
     accessLogs: config.mesh.accessLogs && !observability.enabled,

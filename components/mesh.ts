@@ -7,7 +7,7 @@ import { TRACING_PROVIDER } from "./telemetry";
 
 /** Arguments of {@link MeshBaseline}. */
 export interface MeshBaselineArgs {
-    /** Every revision the add-on runs; each gets its shared MeshConfig (both during a canary). */
+    /** Every revision the add-on runs or is about to run; each gets its shared MeshConfig. */
     readonly revisions: readonly string[];
     /** Outbound traffic to hosts outside the service registry: REGISTRY_ONLY blocks it. */
     readonly outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";

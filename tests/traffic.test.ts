@@ -294,9 +294,10 @@ describe("mesh traffic", () => {
 
     describe("revision canary upgrade as config edits", () => {
         /** The stack with `revisions` and a revision per app namespace (absent: the newest). */
-        function step(revisions: string[], apps: Record<string, string> = {}) {
+        function step(revisions: string[], apps: Record<string, string> = {}, nextRevision?: string) {
             return variantRun("dev", (v) => {
                 v[MESH].revisions = revisions;
+                v[MESH].nextRevision = nextRevision;
                 v[APPS] = ["pets", "bookinfo"].map((name) => (apps[name] ? { name, revision: apps[name] } : name));
             });
         }
@@ -324,28 +325,41 @@ describe("mesh traffic", () => {
             });
         });
 
-        it("1. starts the canary: both control planes and ConfigMaps, namespaces pinned to the old one", async () => {
+        it("1. prepares: the new revision's ConfigMap exists before its control plane, nothing else moves", async () => {
+            assert.deepStrictEqual(await rendered(await step(["asm-1-29"], {}, "asm-1-30")), {
+                controlPlanes: ["asm-1-29"], configMaps: [cm("asm-1-29"), cm("asm-1-30")],
+                namespaces: { pets: "asm-1-29", bookinfo: "asm-1-29" }, pods: { pets: ["asm-1-29"], bookinfo: ["asm-1-29"] },
+            });
+        });
+
+        it("refuses a next revision that is not the one after the running one, or during a canary", () => {
+            refused((v) => { v[MESH].revisions = ["asm-1-30"]; v[MESH].nextRevision = "asm-1-29"; }, `${MESH}.nextRevision`, /must be consecutive and in order/);
+            refused((v) => { v[MESH].revisions = ["asm-1-29", "asm-1-30"]; v[MESH].nextRevision = "asm-1-30"; }, `${MESH}.nextRevision`, /needs exactly one running revision/);
+            refused((v) => { v[MESH].revisions = ["asm-1-29"]; v[MESH].nextRevision = "asm-1-30"; v["aks-istio-mesh:cluster"].kubernetesVersion = "1.31"; }, `${MESH}.nextRevision`, /not compatible with Kubernetes 1\.31/);
+        });
+
+        it("2. starts the canary: both control planes and ConfigMaps, namespaces pinned to the old one", async () => {
             assert.deepStrictEqual(await rendered(await step(["asm-1-29", "asm-1-30"], { pets: "asm-1-29", bookinfo: "asm-1-29" })), {
                 controlPlanes: ["asm-1-29", "asm-1-30"], configMaps: [cm("asm-1-29"), cm("asm-1-30")],
                 namespaces: { pets: "asm-1-29", bookinfo: "asm-1-29" }, pods: { pets: ["asm-1-29"], bookinfo: ["asm-1-29"] },
             });
         });
 
-        it("2. moves bookinfo first: its label and pod templates change, so its pods roll", async () => {
+        it("3. moves bookinfo first: its label and pod templates change, so its pods roll", async () => {
             assert.deepStrictEqual(await rendered(await step(["asm-1-29", "asm-1-30"], { pets: "asm-1-29" })), {
                 controlPlanes: ["asm-1-29", "asm-1-30"], configMaps: [cm("asm-1-29"), cm("asm-1-30")],
                 namespaces: { pets: "asm-1-29", bookinfo: "asm-1-30" }, pods: { pets: ["asm-1-29"], bookinfo: ["asm-1-30"] },
             });
         });
 
-        it("3. completes on asm-1-30: one control plane, one ConfigMap, every namespace moved", async () => {
+        it("4. completes on asm-1-30: one control plane, one ConfigMap, every namespace moved", async () => {
             assert.deepStrictEqual(await rendered(await step(["asm-1-30"])), {
                 controlPlanes: ["asm-1-30"], configMaps: [cm("asm-1-30")],
                 namespaces: { pets: "asm-1-30", bookinfo: "asm-1-30" }, pods: { pets: ["asm-1-30"], bookinfo: ["asm-1-30"] },
             });
         });
 
-        it("or rolls back from step 2: bookinfo back to asm-1-29, then asm-1-29 alone", async () => {
+        it("or rolls back from step 3: bookinfo back to asm-1-29, then asm-1-29 alone", async () => {
             const back = await rendered(await step(["asm-1-29", "asm-1-30"], { pets: "asm-1-29", bookinfo: "asm-1-29" }));
             assert.deepStrictEqual([back.namespaces, back.pods], [{ pets: "asm-1-29", bookinfo: "asm-1-29" }, { pets: ["asm-1-29"], bookinfo: ["asm-1-29"] }]);
             assert.deepStrictEqual(await rendered(await step(["asm-1-29"])), {
