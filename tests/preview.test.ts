@@ -51,6 +51,19 @@ describe("preview:offline", () => {
         assert.ok(!fs.existsSync(path.join(tmp, "bad", "resources.json")), "half-built output written");
     });
 
+    it("exits 1 naming the object and field when config makes an Istio object break a CEL rule", () => {
+        // 0.5ms passes the config's duration syntax, but the CRD's CEL rule wants at least 1ms.
+        const values = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
+        values.config["aks-istio-mesh:mesh"].resilience = { retries: { perTryTimeout: "0.5ms" } };
+        const file = path.join(tmp, "cel.yaml");
+        fs.writeFileSync(file, JSON.stringify(values));
+        const r = preview(["--stack", "dev", "--config", file, "--out", path.join(tmp, "cel")]);
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.match(r.stdout, /✗ VirtualService bookinfo\/reviews \/spec\/http\/\d+\/retries\/perTryTimeout: must be a valid duration greater than 1ms/);
+        const report = JSON.parse(fs.readFileSync(path.join(tmp, "cel", "report.json"), "utf8"));
+        assert.ok(report.schema.errors.some((e: any) => e.kind === "VirtualService" && e.rule === "cel" && e.path.endsWith("/retries/perTryTimeout")));
+    });
+
     it("refuses an unknown stack and an unknown flag with exit 2", () => {
         const r = preview(["--stack", "staging"]);
         assert.strictEqual(r.code, 2);
