@@ -64,6 +64,12 @@ describe("preview:offline", () => {
         assert.ok(report.schema.errors.some((e: any) => e.kind === "VirtualService" && e.rule === "cel" && e.path.endsWith("/retries/perTryTimeout")));
     });
 
+    it("refuses a schema directory without the stack's bundles instead of skipping the check", () => {
+        const r = preview(["--stack", "dev", "--schemas", tmp, "--out", path.join(tmp, "noschemas")]);
+        assert.strictEqual(r.code, 2);
+        assert.match(r.stderr, /^error: stack dev: no Istio schema bundle for asm-1-30 \(looked in .*1\.30\)/);
+    });
+
     it("refuses an unknown stack and an unknown flag with exit 2", () => {
         const r = preview(["--stack", "staging"]);
         assert.strictEqual(r.code, 2);

@@ -160,6 +160,9 @@ describe("delivery workflows", function () {
             const runs = (job.steps ?? []).map((s) => s.run ?? "");
             assert.ok(runs.some((r) => /\bnpm ci\b/.test(r)), `${id}: no npm ci`);
             assert.ok(runs.some((r) => /\bnpm test\b/.test(r)), `${id}: no npm test`);
+            const fetched = runs.findIndex((r) => r.includes("schemas:fetch"));
+            assert.ok(fetched >= 0 && fetched < runs.findIndex((r) => /\bnpm test\b/.test(r)),
+                `${id}: the Istio CRDs must be fetched before npm test (a runner has no shared/schemas)`);
 
             const previewed = new Map<string, string>();
             for (const step of job.steps ?? []) {

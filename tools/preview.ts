@@ -97,7 +97,7 @@ function stackRevisions(run: StackRun): string[] {
  * Checks every Istio object against the CRDs of each Istio line the stack runs (both during a
  * canary upgrade), the way the API server would.
  */
-function checkSchemas(run: StackRun, objects: Record<string, any>[], baseDir: string): SchemaReport {
+function checkSchemas(run: StackRun, objects: Record<string, any>[], baseDir: string, explicit: boolean): SchemaReport {
     const istio = objects.filter((o) => /\.istio\.io\//.test(String(o.apiVersion)));
     const report: SchemaReport = { bundles: [], checked: istio.length, errors: [] };
     const seen = new Set<string>();
@@ -118,8 +118,11 @@ function checkSchemas(run: StackRun, objects: Record<string, any>[], baseDir: st
             }
         }
     }
+    if (missing.length > 0 && explicit) {
+        throw new InputError(`no Istio schema bundle for ${missing.join(", ")}`);
+    }
     if (missing.length > 0) {
-        report.missing = `no Istio schema bundle for ${missing.join(", ")}: not checked; pass --schemas <dir> or set AKS_ISTIO_MESH_SCHEMAS`;
+        report.missing = `no Istio schema bundle for ${missing.join(", ")}: not checked; run npm run schemas:fetch, or pass --schemas <dir>`;
     }
     return report;
 }
@@ -191,7 +194,9 @@ async function previewStack(stack: string, opts: Options): Promise<{ report: Rep
     const run = await runProgram({ stack, configFile: opts.configFile });
     const t1 = Date.now();
     const list = manifests(run.resources);
-    const schema = checkSchemas(run, list.map((m) => m.object), opts.schemas ?? defaultSchemaBaseDir());
+    // A directory the user named must hold the bundles; the default location may simply be absent.
+    const explicitSchemas = opts.schemas ?? process.env.AKS_ISTIO_MESH_SCHEMAS;
+    const schema = checkSchemas(run, list.map((m) => m.object), explicitSchemas ?? defaultSchemaBaseDir(), explicitSchemas !== undefined);
     const tSchema = Date.now();
     const stackPolicyConfig = path.join(ROOT, "policy-pack", "config", `${stack}.json`);
     const policy = checkPolicies(run, opts.policyConfig ?? (fs.existsSync(stackPolicyConfig) ? stackPolicyConfig : undefined));

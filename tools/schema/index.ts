@@ -21,9 +21,16 @@ export type { SchemaError, SchemaRule } from "./finding";
 
 const BUNDLE_FILE = "crd-all.gen.yaml";
 
-/** Where Istio schema bundles live: `$AKS_ISTIO_MESH_SCHEMAS`, else `shared/schemas/istio` beside the repository. */
+/** Where `npm run schemas:fetch` puts the bundles (git-ignored). */
+export const FETCHED_SCHEMA_DIR = path.resolve(__dirname, "..", "..", "schemas", "istio");
+
+/**
+ * Where Istio schema bundles live: `$AKS_ISTIO_MESH_SCHEMAS`, else the fetched ones, else
+ * `shared/schemas/istio` beside the repository.
+ */
 export function defaultSchemaBaseDir(): string {
-    return process.env.AKS_ISTIO_MESH_SCHEMAS || path.resolve(__dirname, "..", "..", "..", "shared", "schemas", "istio");
+    return process.env.AKS_ISTIO_MESH_SCHEMAS
+        || (fs.existsSync(FETCHED_SCHEMA_DIR) ? FETCHED_SCHEMA_DIR : path.resolve(__dirname, "..", "..", "..", "shared", "schemas", "istio"));
 }
 
 /**
