@@ -60,27 +60,29 @@ export class MeshApp extends pulumi.ComponentResource {
         }, { parent: this });
         const namespace = ns.metadata.name;
 
+        const secrets: k8s.core.v1.Secret[] = [];
         for (const secret of spec.secrets ?? []) {
             const stringData: Record<string, pulumi.Input<string>> = { ...secret.literals };
             for (const [key, length] of Object.entries(secret.random ?? {})) {
                 stringData[key] = new random.RandomPassword(`${name}-${secret.name}-${key}`, { length, special: false }, { parent: this }).result;
             }
-            new k8s.core.v1.Secret(`${name}-${secret.name}`, {
+            secrets.push(new k8s.core.v1.Secret(`${name}-${secret.name}`, {
                 metadata: { name: secret.name, namespace },
                 type: "Opaque",
                 stringData: pulumi.secret(stringData),
-            }, { parent: this });
+            }, { parent: this }));
         }
 
         for (const svc of spec.services) {
-            this.service(name, svc, namespace, args);
+            this.service(name, svc, namespace, args, secrets);
         }
 
         this.namespace = namespace;
         this.registerOutputs({ namespace: this.namespace });
     }
 
-    private service(name: string, svc: ServiceSpec, namespace: pulumi.Output<string>, args: MeshAppArgs): void {
+    /** `secrets`: the app's Secrets, which pods read by reference and so must not start before. */
+    private service(name: string, svc: ServiceSpec, namespace: pulumi.Output<string>, args: MeshAppArgs, secrets: k8s.core.v1.Secret[]): void {
         const base = `${name}-${svc.name}`;
         const labels = { app: svc.name };
         const sa = new k8s.core.v1.ServiceAccount(`${base}-sa`, {
@@ -140,12 +142,12 @@ export class MeshApp extends pulumi.ComponentResource {
                 new k8s.apps.v1.StatefulSet(`${base}-${version.name}`, {
                     metadata: { name: svc.name, namespace, labels: podLabels },
                     spec: { serviceName: svc.name, replicas, selector: { matchLabels: podLabels }, template },
-                }, { parent: this });
+                }, { parent: this, dependsOn: secrets });
             } else {
                 new k8s.apps.v1.Deployment(`${base}-${version.name}`, {
                     metadata: { name: `${svc.name}-${version.name}`, namespace, labels: podLabels },
                     spec: { replicas, selector: { matchLabels: podLabels }, template },
-                }, { parent: this });
+                }, { parent: this, dependsOn: secrets });
             }
         }
         if (ha) {

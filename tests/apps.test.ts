@@ -92,6 +92,12 @@ describe("apps as data", () => {
                 const secret = kubeObjects(run, "Secret").find((s) => s.metadata.name === "rabbitmq-credentials")!;
                 assert.strictEqual(secret.stringData, REDACTED, "the Secret's data must be a Pulumi secret");
                 assert.ok(run.resources.some((r) => r.type === "random:index/randomPassword:RandomPassword"));
+                const secretUrn = run.resources.find((r) => r.inputs.kind === "Secret" && (r.inputs as any).metadata.name === "rabbitmq-credentials")!.urn;
+                const readers = run.resources.filter((r) => ["Deployment", "StatefulSet"].includes(String(r.inputs.kind)) && ["order-service-v1", "rabbitmq"].includes((r.inputs as any).metadata.name));
+                assert.strictEqual(readers.length, 2);
+                for (const reader of readers) {
+                    assert.ok(reader.dependencies.includes(secretUrn), `${reader.name} may start before the Secret it reads exists`);
+                }
                 for (const w of podSpecs(run)) {
                     for (const e of w.spec.template.spec.containers[0].env ?? []) {
                         assert.ok(!(/PASS|USER/.test(e.name) && e.value !== undefined), `${w.metadata.name} has ${e.name} in plain text`);
@@ -178,6 +184,8 @@ describe("apps as data", () => {
             ["container without resources", (s) => { delete s.services[0].resources; }, /spec\.services\[0\]\.resources: must be an object/],
             ["secret reference to an undeclared key", (s) => { s.services[0].secretEnv = { PASSWORD: { secret: "db", key: "password" } }; }, /refers to db\.password, which is not a key of a secret the app declares/],
             ["unknown field", (s) => { s.services[0].replica = 2; }, /spec\.services\[0\]\.replica: unknown key/],
+            ["two services sharing a ServiceAccount", (s) => { s.services[0].serviceAccount = "shared"; s.services[1].serviceAccount = "shared"; }, /spec\.services: duplicate serviceAccount "shared"/],
+            ["a service named like the allow-nothing policy", (s) => { s.services[1].name = "nothing"; s.calls = []; }, /spec\.services\[1\]\.name: "nothing" is reserved/],
         ];
         for (const [what, edit, message] of cases) {
             it(what, () => {

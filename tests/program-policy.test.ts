@@ -1,10 +1,10 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { evaluate, KubeObject, POLICIES, toPolicyObject } from "../policy-pack/rules";
+import { evaluate, KubeObject, POLICIES, toPolicyObject, toPolicyPackConfig } from "../policy-pack/rules";
 import { parseStackConfig } from "../config";
 import { ROOT, StackRun } from "../tools/offline/runtime";
-import { configValues, STACKS, stackRun } from "./helpers";
+import { configValues, STACKS, stackRun, variantRun } from "./helpers";
 
 type Obj = Record<string, any>;
 
@@ -80,16 +80,19 @@ describe("the program's own output under the policy pack", () => {
 
     it("keeps each stack's policy config in step with its stack config", () => {
         for (const stack of STACKS) {
-            const file = policyFile(stack);
-            for (const entry of Object.values(file)) {
-                assert.strictEqual((entry as Obj).environment, stack, `policy-pack/config/${stack}.json must judge the ${stack} environment`);
-            }
-            const declared = parseStackConfig(stack, configValues(stack)).mesh.mtlsExceptions;
-            const allowed = (file["peer-authentication-strict"]?.mtlsExceptions ?? []) as Obj[];
-            for (const e of declared) {
-                assert.ok(allowed.some((a) => a.namespace === e.namespace && JSON.stringify(a.selector) === JSON.stringify(e.selector) && a.port === e.port),
-                    `mTLS exception ${JSON.stringify(e)} of stack ${stack} is not approved in policy-pack/config/${stack}.json`);
-            }
+            const exceptions = parseStackConfig(stack, configValues(stack)).mesh.mtlsExceptions;
+            const expected = toPolicyPackConfig({ environment: stack, ...(exceptions.length > 0 ? { mtlsExceptions: [...exceptions] } : {}) });
+            assert.deepStrictEqual(policyFile(stack), expected, `policy-pack/config/${stack}.json must judge the ${stack} environment and approve exactly its mTLS exceptions`);
         }
     });
+
+    it("refuses an mTLS exception the stack's policy file does not approve", async () => {
+        const exception = { namespace: "pets", selector: { app: "rabbitmq" }, port: 15672, reason: "management UI scraped from outside the mesh" };
+        const run = await variantRun("dev", (v) => { v["aks-istio-mesh:mesh"].mtlsExceptions = [exception]; });
+        const unapproved = evaluate(objectsOf(run) as KubeObject[], { policies: policyFile("dev") });
+        assert.ok(unapproved.some((v) => v.policy === "peer-authentication-strict" && v.enforcement === "mandatory"), "an unapproved exception passed");
+        const approved = evaluate(objectsOf(run) as KubeObject[], { policies: toPolicyPackConfig({ environment: "dev", mtlsExceptions: [exception] }) });
+        assert.deepStrictEqual(approved.filter((v) => v.enforcement === "mandatory"), []);
+    });
+
 });

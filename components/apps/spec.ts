@@ -80,8 +80,6 @@ export interface CallSpec {
     readonly from: string;
     readonly to: string;
     readonly port: number;
-    /** Versions of `from` that make the call (informational); default all. */
-    readonly fromVersions?: readonly string[];
 }
 
 /** How the ingress gateway reaches an entry service. */
@@ -268,6 +266,12 @@ export function parseAppSpec(raw: unknown, path: string): AppSpec {
         fail(`${path}.services`, "needs at least one service");
     }
     unique(services.map((s) => s.name), `${path}.services`, "service");
+    // A ServiceAccount is a service's mesh identity: sharing one would merge what the callers may reach.
+    unique(services.map((s) => s.serviceAccount ?? s.name), `${path}.services`, "serviceAccount");
+    const reserved = services.findIndex((s) => s.name === "nothing");
+    if (reserved >= 0) {
+        fail(`${path}.services[${reserved}].name`, `"nothing" is reserved: the namespace's allow-nothing AuthorizationPolicy has that name`);
+    }
     const byName = new Map(services.map((s) => [s.name, s]));
     const servicePort = (svc: string, p: number, at: string) => {
         const target = byName.get(svc);
@@ -281,7 +285,7 @@ export function parseAppSpec(raw: unknown, path: string): AppSpec {
     };
 
     const calls = optional(a, "calls", path, (w, q) => list(w, q, (x, xp): CallSpec => {
-        const o = object(x, xp, ["from", "to", "port", "fromVersions"]);
+        const o = object(x, xp, ["from", "to", "port"]);
         const from = string(o.from, `${xp}.from`);
         const source = byName.get(from);
         if (!source) {
@@ -290,9 +294,7 @@ export function parseAppSpec(raw: unknown, path: string): AppSpec {
         const to = string(o.to, `${xp}.to`);
         const p = port(o.port, `${xp}.port`);
         servicePort(to, p, `${xp}.to`);
-        const versionNames = (source.versions ?? []).map((ver) => ver.name);
-        const fromVersions = optional(o, "fromVersions", xp, (f, fp) => list(f, fp, (y, yp) => oneOf(y, yp, versionNames)), undefined);
-        return { from, to, port: p, fromVersions };
+        return { from, to, port: p };
     }), [] as CallSpec[]);
     unique(calls.map((c) => `${c.from} -> ${c.to}:${c.port}`), `${path}.calls`, "call");
 
