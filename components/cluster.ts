@@ -19,7 +19,9 @@ export interface AksClusterArgs {
     readonly tier: pulumi.Input<"Free" | "Standard" | "Premium">;
     /** The system node pool (the only inline pool: Azure cannot change inline pools later). */
     readonly systemPool: {
+        /** VM size of the nodes. */
         readonly vmSize: pulumi.Input<string>;
+        /** Node count; with autoscaling, the initial count. */
         readonly count: pulumi.Input<number>;
         /** Availability zones; empty for none. */
         readonly zones: readonly string[];

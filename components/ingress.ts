@@ -6,21 +6,22 @@ import { INGRESS_NAMESPACE, IngressGatewayInfo } from "../policy-pack/lib/aks";
 import type { AppSpec } from "./apps/spec";
 import type { AppTraffic } from "./apps/traffic";
 import { istioObject } from "./istio";
+import { roleDefinitionId, ROLES } from "./roles";
 import { gatewaySpec, ingressVirtualService } from "./routing";
 
-/** Built-in role "Key Vault Secrets User": read secret contents (a certificate's key and chain). */
-const KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6";
 /** Name of the Gateway in aks-istio-ingress and of the synced TLS secret beside it. */
 const GATEWAY_NAME = "mesh-ingress";
 const TLS_SECRET = "mesh-ingress-tls";
 
 /** An app served through the ingress gateway. */
 export interface IngressApp {
+    /** The app as data: its services, call graph and ingress routes. */
     readonly spec: AppSpec;
     /** The app's namespace, as its Namespace resource outputs it. */
     readonly namespace: pulumi.Input<string>;
     /** Host the app is served on (unique across apps). */
     readonly host: string;
+    /** The app's traffic settings (spec defaults merged with stack overrides). */
     readonly traffic: AppTraffic;
 }
 
@@ -28,13 +29,17 @@ export interface IngressApp {
 export interface IngressArgs {
     /** The add-on ingress gateway to bind (selector, Service name). */
     readonly gateway: IngressGatewayInfo;
+    /** The apps served through the gateway, one host each. */
     readonly apps: readonly IngressApp[];
     /** Timeouts and retries of the ingress routes. */
     readonly resilience: ResilienceConfig;
     /** HTTPS with a Key Vault certificate; omit for plain HTTP on port 80. */
     readonly tls?: {
+        /** Resource id of the Key Vault holding the certificate. */
         readonly keyVaultId: string;
+        /** The vault's name (last segment of its id), which the CSI driver takes. */
         readonly keyVaultName: string;
+        /** Name of the Key Vault certificate, read as a secret (key and chain in PEM). */
         readonly certificateName: string;
         /** Identity of the cluster's Key Vault Secrets Store CSI add-on. */
         readonly secretsProviderIdentity: pulumi.Input<{ clientId?: string; objectId?: string } | undefined>;
@@ -80,12 +85,11 @@ export class Ingress extends pulumi.ComponentResource {
             }
             return { clientId: id.clientId, objectId: id.objectId };
         });
-        const subscription = tls.keyVaultId.split("/")[2];
         const access = new authorization.RoleAssignment(`${name}-kv-secrets-user`, {
             scope: tls.keyVaultId,
             principalId: identity.objectId,
             principalType: "ServicePrincipal",
-            roleDefinitionId: `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions/${KEY_VAULT_SECRETS_USER}`,
+            roleDefinitionId: roleDefinitionId(tls.keyVaultId, ROLES.keyVaultSecretsUser),
         }, { parent: this });
 
         const client = authorization.getClientConfigOutput({ parent: this });

@@ -4,9 +4,10 @@ import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as k8s from "@pulumi/kubernetes";
 import { ROOT_NAMESPACE } from "../policy-pack/lib/aks";
 import { REVISION_ANNOTATION } from "./app";
-import { peerAuthentications, principal } from "./authz";
+import { peerAuthentications, principal, sidecarSpec } from "./authz";
 import { istioObject } from "./istio";
-import { azureName, roleDefinitionId, ROLES } from "./observability";
+import { azureName } from "./observability";
+import { roleDefinitionId, ROLES } from "./roles";
 
 export const KIALI_NAMESPACE = "kiali";
 /** Kiali's Service and ServiceAccount (the chart's `deployment.instance_name`). */
@@ -40,9 +41,13 @@ export interface KialiArgs {
     readonly queryEndpoint: pulumi.Input<string>;
     /** OIDC issuer of the cluster, trusted by the proxy identity's federated credential. */
     readonly oidcIssuerUrl: pulumi.Input<string>;
+    /** The cluster's name, used in the names of the Azure resources created beside it. */
     readonly clusterName: string;
+    /** Azure region of the resources. */
     readonly location: pulumi.Input<string>;
+    /** Resource group the resources are created in. */
     readonly resourceGroupName: pulumi.Input<string>;
+    /** Tags for the Azure resources. */
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -102,10 +107,8 @@ export class Kiali extends pulumi.ComponentResource {
                 rules: [{ from: [{ source: { principals: [principal(KIALI_NAMESPACE, KIALI)] } }], to: [{ operation: { ports: [String(PROXY_PORT)] } }] }],
             }, { parent: this }),
             // Kiali reads the cluster through the API server, which is not in the namespace.
-            istioObject(`${name}-sidecar`, "Sidecar", { name: "default", namespace }, {
-                egress: [{ hosts: ["./*", `${ROOT_NAMESPACE}/*`, "default/kubernetes.default.svc.cluster.local"] }],
-                outboundTrafficPolicy: { mode: args.outboundTrafficPolicy },
-            }, { parent: this }),
+            istioObject(`${name}-sidecar`, "Sidecar", { name: "default", namespace },
+                sidecarSpec(args.outboundTrafficPolicy, ["default/kubernetes.default.svc.cluster.local"]), { parent: this }),
             // The proxy originates TLS itself, so the sidecar passes it through by SNI.
             istioObject(`${name}-azure-egress`, "ServiceEntry", { name: "azure-monitor-query", namespace },
                 pulumi.output(args.queryEndpoint).apply((endpoint) => ({

@@ -5,17 +5,7 @@ import * as dashboard from "@pulumi/azure-native/dashboard";
 import * as monitor from "@pulumi/azure-native/monitor";
 import type { AlertsConfig } from "../config";
 import { goldenSignalRules } from "./metrics";
-
-/** Built-in Azure roles, by definition id. */
-export const ROLES = {
-    monitoringDataReader: "b0d8363b-8ddd-447d-831f-62ca05bff136",
-    grafanaAdmin: "22926164-76b3-42b3-bc55-97df8dab3e41",
-} as const;
-
-/** The subscription-level id of a built-in role, in the subscription of the resource `scopeId`. */
-export function roleDefinitionId(scopeId: pulumi.Input<string>, role: string): pulumi.Output<string> {
-    return pulumi.output(scopeId).apply((id) => `/subscriptions/${id.split("/")[2]}/providers/Microsoft.Authorization/roleDefinitions/${role}`);
-}
+import { roleDefinitionId, ROLES } from "./roles";
 
 /** An Azure resource name from a prefix and the cluster name, cut to the type's length limit. */
 export function azureName(prefix: string, clusterName: string, max: number): string {
@@ -27,6 +17,7 @@ export const PROMETHEUS_STREAM = "Microsoft-PrometheusMetrics";
 
 /** Arguments of {@link Observability}. */
 export interface ObservabilityArgs {
+    /** Azure region of the resources. */
     readonly location: pulumi.Input<string>;
     /** Resource group of the cluster; the monitoring resources live beside it. */
     readonly resourceGroupName: pulumi.Input<string>;
@@ -35,13 +26,16 @@ export interface ObservabilityArgs {
     /** The cluster's resource id: the association's target and an alert rule scope. */
     readonly clusterId: pulumi.Input<string>;
     readonly grafana: {
+        /** Azure Managed Grafana SKU. */
         readonly sku: pulumi.Input<string>;
+        /** Grafana major version. */
         readonly majorVersion: pulumi.Input<string>;
         /** Entra ID users or groups made Grafana Admin. */
         readonly adminObjectIds: readonly string[];
     };
     /** Thresholds of the golden-signal alerts. */
     readonly alerts: AlertsConfig;
+    /** Tags for the Azure resources. */
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 

@@ -6,6 +6,7 @@ import { istioObject } from "./istio";
 
 /** Arguments of {@link AppSecurityPolicy}. */
 export interface AppSecurityPolicyArgs {
+    /** The app as data: its services, call graph and ingress routes. */
     readonly spec: AppSpec;
     /** The app's namespace, as its Namespace resource outputs it (so objects wait for it). */
     readonly namespace: pulumi.Input<string>;

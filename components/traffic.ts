@@ -7,6 +7,7 @@ import { destinationRule, meshVirtualService, rateLimitFilter } from "./routing"
 
 /** Arguments of {@link AppTrafficPolicy}. */
 export interface AppTrafficPolicyArgs {
+    /** The app as data: its services, call graph and ingress routes. */
     readonly spec: AppSpec;
     /** The app's namespace, as its Namespace resource outputs it (so objects wait for it). */
     readonly namespace: pulumi.Input<string>;

@@ -49,6 +49,14 @@ describe("mesh picture", () => {
         assert.strictEqual(ingress.mtls, false);
     });
 
+    it("marks plaintext where a workload exception relaxes the callee's port", () => {
+        const exception = { apiVersion: "security.istio.io/v1", kind: "PeerAuthentication", metadata: { name: "mtls-exception-0", namespace: "shop" },
+            spec: { selector: { matchLabels: { app: "api" } }, mtls: { mode: "STRICT" }, portLevelMtls: { 80: { mode: "PERMISSIVE" } } } };
+        const g = meshGraph([...objects, exception]);
+        assert.strictEqual(g.edges.find((e) => e.to === "shop/api")!.mtls, false);
+        assert.strictEqual(g.edges.find((e) => e.to === "shop/web")!.mtls, true);
+    });
+
     it("renders SVG with Graphviz", async () => {
         const svg = await renderSvg(toDot(meshGraph(objects)));
         assert.match(svg, /^<\?xml/);

@@ -4,7 +4,7 @@ import { parse } from "yaml";
 import { parseStackConfig } from "../config";
 import { KIALI_CHART, KIALI_NAMESPACE, KIALI_PROMETHEUS_URL } from "../components/kiali";
 import { goldenSignalRules, ISTIOD_JOB, PROXY_JOB, SCRAPE_CONFIG_MAP } from "../components/metrics";
-import { ROLES } from "../components/observability";
+import { ROLES } from "../components/roles";
 import { TRACING_PROVIDER } from "../components/telemetry";
 import { ROOT_NAMESPACE } from "../policy-pack/lib/aks";
 import type { KubeObject } from "../policy-pack/rules/types";

@@ -2,9 +2,9 @@
  * The AKS Istio add-on revisions this project supports, in one place.
  *
  * The program validates stack config against it, the policy pack uses it as the default set of
- * allowed revisions, and the README's revision table is generated from it (see
- * `npm run docs:revisions`). Source: the AKS Istio support policy and the AKS changelog; check a
- * region with `az aks mesh get-revisions --location <region>` before adding a row.
+ * allowed revisions, and a test keeps the README's revision table equal to it. Source: the AKS
+ * Istio support policy and the AKS changelog; check a region with
+ * `az aks mesh get-revisions --location <region>` before adding a row.
  */
 export interface RevisionInfo {
     /** AKS revision name, `asm-<major>-<minor>`. */

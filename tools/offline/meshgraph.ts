@@ -5,6 +5,8 @@
  * the cluster would enforce, not what the specs intended.
  */
 
+import { ROOT_NAMESPACE } from "../../policy-pack/lib/aks";
+
 type Obj = Record<string, any>;
 
 export interface MeshEdge {
@@ -43,22 +45,31 @@ function resolveHost(host: string, fromNs: string): string {
     return `${parts[1] ?? fromNs}/${parts[0]}`;
 }
 
-function strictNamespaces(objects: Obj[], rootNamespace: string): (namespace: string) => boolean {
+/**
+ * Whether a workload's ports only accept mTLS, the way Istio resolves PeerAuthentications: a
+ * port-level mode, else the workload policy's mode, else the namespace's, else the root's.
+ */
+function strictMtls(objects: Obj[], rootNamespace: string): (namespace: string, app: string, ports: string[]) => boolean {
     const pas = objects.filter((o) => isKind(o, "security.istio.io", "PeerAuthentication"));
-    const nsWide = (namespace: string) => pas.find((p) => ns(p) === namespace && !p.spec?.selector);
-    const rootStrict = nsWide(rootNamespace)?.spec?.mtls?.mode === "STRICT";
-    return (namespace) => {
-        const mode = nsWide(namespace)?.spec?.mtls?.mode;
-        return mode === "STRICT" || ((mode === undefined || mode === "UNSET") && rootStrict);
+    const set = (mode: unknown) => (mode === undefined || mode === "UNSET" ? undefined : String(mode));
+    const nsWide = (namespace: string) => set(pas.find((p) => ns(p) === namespace && !p.spec?.selector)?.spec?.mtls?.mode);
+    return (namespace, app, ports) => {
+        const inherited = nsWide(namespace) ?? nsWide(rootNamespace);
+        const workload = pas.find((p) => ns(p) === namespace && p.spec?.selector?.matchLabels?.app === app);
+        const base = set(workload?.spec?.mtls?.mode) ?? inherited;
+        const levels = Object.keys(workload?.spec?.portLevelMtls ?? {});
+        const modes = [base, ...levels.filter((port) => ports.length === 0 || ports.includes(port))
+            .map((port) => set(workload!.spec.portLevelMtls[port]?.mode) ?? base)];
+        return modes.every((m) => m === "STRICT");
     };
 }
 
-export function meshGraph(objects: Obj[], rootNamespace = "aks-istio-system"): MeshGraph {
+export function meshGraph(objects: Obj[], rootNamespace = ROOT_NAMESPACE): MeshGraph {
     const meshNamespaces = new Set(objects.filter((o) => o.kind === "Namespace" && o.metadata?.labels?.["istio.io/rev"]).map((o) => o.metadata.name));
     const services = objects.filter((o) => o.kind === "Service" && groupOf(o) === "v1" && meshNamespaces.has(ns(o)));
     const workloads = objects.filter((o) => ["Deployment", "StatefulSet"].includes(o.kind) && meshNamespaces.has(ns(o)));
     const vss = objects.filter((o) => isKind(o, "networking.istio.io", "VirtualService"));
-    const strict = strictNamespaces(objects, rootNamespace);
+    const strict = strictMtls(objects, rootNamespace);
 
     const nodes = new Map<string, MeshNode>();
     for (const s of services) {
@@ -96,7 +107,7 @@ export function meshGraph(objects: Obj[], rootNamespace = "aks-istio-system"): M
                 if (bound.length > 0) {
                     for (const g of bound) {
                         const paths = (route.match ?? []).map((m: Obj) => m.uri?.exact ?? m.uri?.prefix ?? m.uri?.regex).filter(Boolean);
-                        edges.push({ from: `gateway:${gatewayIds.get(g)}`, to: target.id, ports: [], authorized: false, mtls: strict(target.namespace), label: paths.join(" ") });
+                        edges.push({ from: `gateway:${gatewayIds.get(g)}`, to: target.id, ports: [], authorized: false, mtls: false, label: paths.join(" ") });
                     }
                     continue;
                 }
@@ -143,14 +154,16 @@ export function meshGraph(objects: Obj[], rootNamespace = "aks-istio-system"): M
                         edge.authorized = true;
                         edge.ports = ports;
                     } else if (caller) {
-                        edges.push({ from: caller, to: target.id, ports, authorized: true, mtls: strict(target.namespace) });
+                        edges.push({ from: caller, to: target.id, ports, authorized: true, mtls: false });
                     }
                 }
             }
         }
     }
     for (const e of edges) {
-        e.authorized ||= !authzNamespaces.has(e.to.split("/")[0]);
+        const [namespace, name] = e.to.split("/");
+        e.authorized ||= !authzNamespaces.has(namespace);
+        e.mtls = strict(namespace, name, e.ports);
     }
     // Once a route splits traffic, a version it leaves out gets none.
     for (const n of nodes.values()) {
