@@ -2,7 +2,9 @@
  * Downloads the Istio CRD bundles the offline schema check reads, for machines without the
  * `shared/schemas` directory beside the repository (a GitHub runner, a fresh clone):
  *
- *   npm run schemas:fetch
+ *   npm run schemas:fetch        (also run before npm test)
+ *
+ * Bundles already present with the pinned checksum, wherever the tools find them, are not fetched.
  *
  * Each file comes from Istio's repository at a pinned tag and must match its pinned SHA-256; it is
  * written to schemas/istio/<version>/ (git-ignored; or $AKS_ISTIO_MESH_SCHEMAS), where the preview and
@@ -12,7 +14,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "./offline/runtime";
-import { FETCHED_SCHEMA_DIR } from "./schema";
+import { defaultSchemaBaseDir, FETCHED_SCHEMA_DIR } from "./schema";
 
 /** The Istio release behind each supported AKS revision, and the checksum of its crd-all.gen.yaml. */
 const BUNDLES = [
@@ -23,10 +25,13 @@ const BUNDLES = [
 const SOURCE = process.env.ISTIO_SOURCE_URL || "https://raw.githubusercontent.com/istio/istio";
 const TARGET = process.env.AKS_ISTIO_MESH_SCHEMAS || FETCHED_SCHEMA_DIR;
 
+const matches = (file: string, sha256: string) => fs.existsSync(file) && createHash("sha256").update(fs.readFileSync(file)).digest("hex") === sha256;
+
 async function fetchBundle(istio: string, sha256: string): Promise<void> {
     const file = path.join(TARGET, istio, "crd-all.gen.yaml");
-    if (fs.existsSync(file) && createHash("sha256").update(fs.readFileSync(file)).digest("hex") === sha256) {
-        console.log(`Istio ${istio}: ${path.relative(ROOT, file)} is up to date`);
+    const present = [file, path.join(defaultSchemaBaseDir(), istio, "crd-all.gen.yaml")].find((f) => matches(f, sha256));
+    if (present) {
+        console.log(`Istio ${istio}: ${path.relative(ROOT, present)} is present and matches its checksum`);
         return;
     }
     const url = `${SOURCE}/${istio}/manifests/charts/base/files/crd-all.gen.yaml`;
