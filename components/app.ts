@@ -89,14 +89,20 @@ export class MeshApp extends pulumi.ComponentResource {
             metadata: { name: serviceAccountName(svc), namespace, labels },
         }, { parent: this });
 
+        const ports = svc.ports.map((p) => ({ name: servicePortName(p), port: p.port, targetPort: p.targetPort ?? p.port, protocol: "TCP" }));
         new k8s.core.v1.Service(`${base}-svc`, {
             metadata: { name: svc.name, namespace, labels },
-            spec: {
-                type: "ClusterIP",
-                selector: labels,
-                ports: svc.ports.map((p) => ({ name: servicePortName(p), port: p.port, targetPort: p.targetPort ?? p.port, protocol: "TCP" })),
-            },
+            spec: { type: "ClusterIP", selector: labels, ports },
         }, { parent: this });
+        // A StatefulSet's governing Service must be headless to give each pod its stable DNS name;
+        // clients keep using the ClusterIP Service above.
+        const governing = svc.workload === "StatefulSet" ? `${svc.name}-headless` : undefined;
+        if (governing) {
+            new k8s.core.v1.Service(`${base}-headless`, {
+                metadata: { name: governing, namespace, labels },
+                spec: { type: "ClusterIP", clusterIP: "None", selector: labels, ports },
+            }, { parent: this });
+        }
 
         const ha = !!args.highAvailability && svc.workload !== "StatefulSet" && !svc.singleton;
         const replicas = ha ? Math.max(svc.replicas ?? 1, 2) : (svc.replicas ?? 1);
@@ -141,7 +147,7 @@ export class MeshApp extends pulumi.ComponentResource {
             if (svc.workload === "StatefulSet") {
                 new k8s.apps.v1.StatefulSet(`${base}-${version.name}`, {
                     metadata: { name: svc.name, namespace, labels: podLabels },
-                    spec: { serviceName: svc.name, replicas, selector: { matchLabels: podLabels }, template },
+                    spec: { serviceName: governing!, replicas, selector: { matchLabels: podLabels }, template },
                 }, { parent: this, dependsOn: secrets });
             } else {
                 new k8s.apps.v1.Deployment(`${base}-${version.name}`, {

@@ -57,7 +57,10 @@ describe("apps as data", () => {
                     "pets/order-service-v1", "pets/product-service-v1", "pets/store-front-v1",
                 ]);
                 assert.deepStrictEqual(names("StatefulSet"), ["pets/rabbitmq"]);
-                assert.deepStrictEqual(names("Service"), ["bookinfo/details", "bookinfo/productpage", "bookinfo/ratings", "bookinfo/reviews", "pets/order-service", "pets/product-service", "pets/rabbitmq", "pets/store-front"]);
+                assert.deepStrictEqual(names("Service"), ["bookinfo/details", "bookinfo/productpage", "bookinfo/ratings", "bookinfo/reviews", "pets/order-service", "pets/product-service", "pets/rabbitmq", "pets/rabbitmq-headless", "pets/store-front"]);
+                const rabbit = kubeObjects(run, "StatefulSet")[0];
+                const governing = kubeObjects(run, "Service").find((x) => x.metadata.namespace === "pets" && x.metadata.name === rabbit.spec.serviceName)!;
+                assert.strictEqual(governing.spec.clusterIP, "None", "a StatefulSet's governing Service must be headless");
                 assert.deepStrictEqual(names("ServiceAccount"), [
                     "bookinfo/bookinfo-details", "bookinfo/bookinfo-productpage", "bookinfo/bookinfo-ratings", "bookinfo/bookinfo-reviews",
                     "pets/order-service", "pets/product-service", "pets/rabbitmq", "pets/store-front",

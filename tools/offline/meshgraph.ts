@@ -66,7 +66,8 @@ function strictMtls(objects: Obj[], rootNamespace: string): (namespace: string, 
 
 export function meshGraph(objects: Obj[], rootNamespace = ROOT_NAMESPACE): MeshGraph {
     const meshNamespaces = new Set(objects.filter((o) => o.kind === "Namespace" && o.metadata?.labels?.["istio.io/rev"]).map((o) => o.metadata.name));
-    const services = objects.filter((o) => o.kind === "Service" && groupOf(o) === "v1" && meshNamespaces.has(ns(o)));
+    // Headless Services only name a StatefulSet's pods; callers use the ClusterIP Service.
+    const services = objects.filter((o) => o.kind === "Service" && groupOf(o) === "v1" && meshNamespaces.has(ns(o)) && o.spec?.clusterIP !== "None");
     const workloads = objects.filter((o) => ["Deployment", "StatefulSet"].includes(o.kind) && meshNamespaces.has(ns(o)));
     const vss = objects.filter((o) => isKind(o, "networking.istio.io", "VirtualService"));
     const strict = strictMtls(objects, rootNamespace);
