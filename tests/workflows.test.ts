@@ -284,7 +284,7 @@ describe("delivery workflows", function () {
             }
         });
 
-        it("pins actions consistently by major tag and sets up Node 20", function () {
+        it("pins actions consistently by major tag and sets up Node 24, the LTS the project targets", function () {
             const refs: string[] = [];
             for (const wf of workflows) {
                 for (const [id, job] of Object.entries(wf.jobs)) {
@@ -293,7 +293,7 @@ describe("delivery workflows", function () {
                         assert.match(step.uses, /^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@v\d+$/, `${wf.file}/${id}: ${step.uses} is not pinned to a major tag`);
                         refs.push(step.uses);
                         if (usesAction(step, "actions/setup-node")) {
-                            assert.equal(String(step.with?.["node-version"]), "20", `${wf.file}/${id}: setup-node without node-version 20`);
+                            assert.equal(String(step.with?.["node-version"]), "24", `${wf.file}/${id}: setup-node without node-version 24`);
                         }
                     }
                 }
