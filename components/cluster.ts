@@ -3,7 +3,7 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import { INGRESS_GATEWAYS, IngressGatewayInfo } from "../policy-pack/lib/aks";
-import { withKubeloginMode } from "./kubeconfig";
+import { KubeloginMode, withKubeloginMode } from "./kubeconfig";
 
 /** Arguments of {@link AksCluster}. */
 export interface AksClusterArgs {
@@ -38,7 +38,7 @@ export interface AksClusterArgs {
     readonly aad?: {
         readonly adminGroupObjectIds: readonly string[];
         /** kubelogin login mode the Kubernetes provider uses (see README). */
-        readonly kubeloginMode: string;
+        readonly kubeloginMode: KubeloginMode;
     };
     /** Disable static local accounts (needs `aad`). Default false. */
     readonly disableLocalAccounts?: boolean;
