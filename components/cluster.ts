@@ -155,7 +155,13 @@ export class AksCluster extends pulumi.ComponentResource {
                 },
             },
             tags: args.tags,
-        }, { parent: this, protect: args.protect ?? false });
+        }, {
+            parent: this,
+            protect: args.protect ?? false,
+            // The autoscaler owns the node count: after a refresh has written the live count into
+            // state, sending the configured one would fight it (and resize the pool).
+            ignoreChanges: pool.autoscaling ? ["agentPoolProfiles[0].count"] : undefined,
+        });
 
         // The user credential: for AAD clusters an exec kubeconfig (kubelogin), for others a
         // certificate. It works with local accounts disabled, unlike the admin credential.
