@@ -114,6 +114,20 @@ describe("mesh traffic", () => {
                     : { pets: `http://${OFFLINE_INGRESS_IP}/`, bookinfo: "http://bookinfo.dev.internal/" });
             });
 
+            it("reads the add-on's gateway Service only once it exists, so a first up cannot race the add-on", async () => {
+                const run = await stackRun(stack);
+                const read = run.resources.find((r) => r.read && r.type === "kubernetes:core/v1:Service")!;
+                const waits = run.resources.filter((r) => r.type === "kubernetes:batch/v1:Job" && read.dependencies.includes(r.urn));
+                assert.strictEqual(waits.length, 1, "the read depends on a Job the provider awaits");
+                const job = waits[0].inputs as any;
+                assert.strictEqual(job.metadata.namespace, "aks-istio-ingress");
+                assert.strictEqual(job.spec.template.spec.restartPolicy, "Never");
+                assert.strictEqual(job.spec.ttlSecondsAfterFinished, undefined, "a Job deleted after it finished would be recreated on every up");
+                // Succeeds only once the Service's DNS name resolves, i.e. once the add-on created it.
+                assert.match(job.spec.template.spec.containers[0].command.join(" "), /until nslookup aks-istio-ingressgateway-external\.aks-istio-ingress\.svc\.cluster\.local\b/);
+                assert.strictEqual(job.spec.template.spec.automountServiceAccountToken, false);
+            });
+
             it("routes only to subsets a DestinationRule of the same host defines", async () => {
                 const run = await stackRun(stack);
                 const subsets = new Map(kubeObjects(run, "DestinationRule").map((d) => [d.spec.host, d.spec.subsets.map((s: any) => s.name)]));

@@ -69,6 +69,11 @@ export interface ServiceSpec {
     readonly securityContext?: { readonly runAsUser?: number; readonly runAsNonRoot?: boolean; readonly readOnlyRootFilesystem?: boolean };
     /** emptyDir volumes: volume name → mount path. */
     readonly emptyDirs?: Readonly<Record<string, string>>;
+    /**
+     * Configuration files mounted read-only into the container: absolute path → content. They live
+     * in one ConfigMap per service, each mounted alone so the image's other files stay in place.
+     */
+    readonly files?: Readonly<Record<string, string>>;
     readonly podAnnotations?: Readonly<Record<string, string>>;
     /** ServiceAccount (the workload's mesh identity); default the service name. */
     readonly serviceAccount?: string;
@@ -169,10 +174,22 @@ function portSpec(v: unknown, path: string): PortSpec {
 
 const stringMap = (v: unknown, p: string) => record(v, p, (w, q) => string(w, q));
 
+/** Mounted files: absolute paths whose file names can be ConfigMap keys, none twice. */
+function files(v: unknown, path: string): Record<string, string> {
+    const f = stringMap(v, path);
+    for (const p of Object.keys(f)) {
+        if (!/^\/([^/]+\/)*[-._a-zA-Z0-9]+$/.test(p)) {
+            fail(`${path}.${p}`, "must be an absolute file path whose name has only letters, digits, '-', '_' and '.'");
+        }
+    }
+    unique(Object.keys(f).map((p) => p.slice(p.lastIndexOf("/") + 1)), path, "file name");
+    return f;
+}
+
 function service(v: unknown, path: string, secrets: Map<string, Set<string>>): ServiceSpec {
     const s = object(v, path, [
         "name", "workload", "image", "versions", "ports", "replicas", "singleton", "resources", "probes", "env",
-        "secretEnv", "securityContext", "emptyDirs", "podAnnotations", "serviceAccount", "initContainers",
+        "secretEnv", "securityContext", "emptyDirs", "files", "podAnnotations", "serviceAccount", "initContainers",
     ]);
     const name = string(s.name, `${path}.name`, DNS_LABEL);
     const ports = list(s.ports, `${path}.ports`, portSpec);
@@ -201,6 +218,10 @@ function service(v: unknown, path: string, secrets: Map<string, Set<string>>): S
         }
         return ref;
     }), undefined);
+    const fileMounts = optional(s, "files", path, files, undefined);
+    if (fileMounts && s.emptyDirs && Object.hasOwn(s.emptyDirs as object, "spec-files")) {
+        fail(`${path}.emptyDirs.spec-files`, "\"spec-files\" is the volume of the service's files; name the emptyDir differently");
+    }
     return {
         name,
         workload,
@@ -229,6 +250,7 @@ function service(v: unknown, path: string, secrets: Map<string, Set<string>>): S
             };
         }, undefined),
         emptyDirs: optional(s, "emptyDirs", path, stringMap, undefined),
+        files: fileMounts,
         podAnnotations: optional(s, "podAnnotations", path, stringMap, undefined),
         serviceAccount: optional(s, "serviceAccount", path, (w, q) => string(w, q, DNS_LABEL), undefined),
         initContainers: optional(s, "initContainers", path, (w, q) => list(w, q, (x, xp) => {
