@@ -527,6 +527,54 @@ describe("delivery workflows", function () {
         });
     });
 
+    describe("delivery docs", function () {
+        const read = (file: string): string => readFileSync(join(ROOT, "docs", file), "utf8");
+        const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+        const componentFiles = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+            e.isDirectory() ? componentFiles(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []);
+
+        it("condition the deploy identity's RBAC administrator right to exactly the roles the components assign", function () {
+            const assigned = new Set(componentFiles(join(ROOT, "components"))
+                .map((f) => readFileSync(f, "utf8"))
+                .filter((text) => /roleDefinition/.test(text))
+                .flatMap((text) => [...text.matchAll(GUID)].map((m) => m[0].toLowerCase())));
+            assert.ok(assigned.size > 0, "no role definition ids found in components/");
+            const doc = read("identities-and-ci.md");
+            const condition = /<!-- abac-condition[^>]*-->\s*```text\n([\s\S]*?)```/.exec(doc)?.[1];
+            assert.ok(condition, "identities-and-ci.md has no marked ABAC condition");
+            const script = /^ROLES='([^']*)'$/m.exec(doc)?.[1];
+            assert.ok(script, "identities-and-ci.md has no ROLES= line for the az command");
+            for (const [where, text] of [["condition", condition], ["az command", script]] as const) {
+                const listed = new Set([...text.matchAll(GUID)].map((m) => m[0].toLowerCase()));
+                assert.deepEqual([...listed].sort(), [...assigned].sort(), `the ${where} must list the roles the program assigns`);
+            }
+        });
+
+        it("register the resource provider of every azure-native module the components import", function () {
+            const modules = new Set(componentFiles(join(ROOT, "components"))
+                .flatMap((f) => [...readFileSync(f, "utf8").matchAll(/from "@pulumi\/azure-native\/([\w-]+)"/g)].map((m) => m[1])));
+            const doc = read("deploy-from-zero.md");
+            const rows = [...doc.matchAll(/^\| `([\w-]+)` \|[^|]*\| (Microsoft\.\w+) \|$/gm)];
+            const register = /for ns in ([^;]*); do\s*\n\s*az provider register --namespace "\$ns"/.exec(doc)?.[1] ?? "";
+            const builtIn = new Set(["Microsoft.Resources", "Microsoft.Authorization"]);
+            for (const module of modules) {
+                const providers = rows.filter((r) => r[1] === module).map((r) => r[2]);
+                assert.ok(providers.length > 0, `deploy-from-zero.md: no provider row for azure-native/${module}`);
+                for (const p of providers) {
+                    assert.ok(builtIn.has(p) || register.split(/[\s\\]+/).includes(p), `deploy-from-zero.md: ${p} (azure-native/${module}) is not registered`);
+                }
+            }
+        });
+
+        it("name the tool versions the workflows pin", function () {
+            const doc = read("identities-and-ci.md");
+            const pins = workflows.flatMap((wf) => Object.values(wf.jobs).flatMap((j) => j.steps ?? []))
+                .flatMap((s) => [s.with?.["pulumi-version"], s.with?.["kubelogin-version"]]).filter((v) => v !== undefined).map(String);
+            assert.ok(pins.length > 0);
+            for (const pin of new Set(pins)) assert.ok(doc.includes(pin), `identities-and-ci.md does not name ${pin}`);
+        });
+    });
+
     describe("job summary script", function () {
         let out: string;
 
