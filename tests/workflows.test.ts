@@ -544,7 +544,11 @@ describe("delivery workflows", function () {
             assert.ok(condition, "identities-and-ci.md has no marked ABAC condition");
             const script = /^ROLES='([^']*)'$/m.exec(doc)?.[1];
             assert.ok(script, "identities-and-ci.md has no ROLES= line for the az command");
-            for (const [where, text] of [["condition", condition], ["az command", script]] as const) {
+            // Each GuidEquals set (write, delete) on its own: one short list would let the identity
+            // assign or remove a role the program never needs, or fail the deploy.
+            const lists = [...condition.matchAll(/GuidEquals \{([^}]*)\}/g)].map((m) => m[1]);
+            assert.equal(lists.length, 2, "expected one role list for write and one for delete");
+            for (const [where, text] of [...lists.map((l, i) => [`condition list ${i + 1}`, l] as const), ["az command", script] as const]) {
                 const listed = new Set([...text.matchAll(GUID)].map((m) => m[0].toLowerCase()));
                 assert.deepEqual([...listed].sort(), [...assigned].sort(), `the ${where} must list the roles the program assigns`);
             }
