@@ -19,7 +19,7 @@ const WORKSPACE = path.resolve(__dirname, "../..");
 /** npm as the test runner was started (npm run / npx set npm_execpath), else npm on PATH. */
 function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv): ReturnType<typeof spawnSync> {
     const execPath = process.env.npm_execpath;
-    return execPath && /\.c?js$/.test(execPath)
+    return execPath && /npm-cli\.c?js$/.test(execPath)
         ? spawnSync(process.execPath, [execPath, ...args], { cwd, env, encoding: "utf8" })
         : spawnSync("npm", args, { cwd, env, encoding: "utf8" });
 }
