@@ -3,14 +3,14 @@
 //   node .github/scripts/preview-summary.mjs <outDir> <stack>=<exitCode> ...
 //
 // Reads <outDir>/<stack>/report.json ({ stack, counts, policy: { violations }, schema: { checked, errors } })
-// and <outDir>/<stack>/mesh.svg. Env ARTIFACT_URL (optional) links the uploaded artifact.
+// and looks for <outDir>/<stack>/mesh.svg. GitHub strips images inlined as data: URLs from job summaries, so
+// the pictures are linked, not embedded: env PICTURES_URL links the artifact holding <stack>/mesh.svg,
+// ARTIFACT_URL the whole offline preview (both optional).
 // Always exits 0: failing the job is the workflow's decision, made after this summary is written.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const MAX_ROWS = 50;
-// A step summary may hold 1 MiB; leave room for the tables.
-const MAX_SVG_BYTES = 300 * 1024;
 const EXIT_MEANING = { 0: "✅ clean", 1: "❌ violations or schema errors", 2: "⚠️ bad input" };
 
 const [outDir, ...pairs] = process.argv.slice(2);
@@ -57,9 +57,8 @@ const stacks = pairs.map((pair) => {
   const { report, problem } = readReport(dir);
   const violations = Array.isArray(report?.policy?.violations) ? report.policy.violations : [];
   const schemaErrors = Array.isArray(report?.schema?.errors) ? report.schema.errors : [];
-  const svgFile = join(dir, "mesh.svg");
-  const svg = existsSync(svgFile) ? readFileSync(svgFile) : undefined;
-  return { stack, exit, report, problem, violations, schemaErrors, svg };
+  const picture = existsSync(join(dir, "mesh.svg"));
+  return { stack, exit, report, problem, violations, schemaErrors, picture };
 });
 
 const countKeys = [...new Set(stacks.flatMap((s) => Object.keys(numericCounts(s.report?.counts))))];
@@ -80,6 +79,11 @@ for (const s of stacks) {
 lines.push("");
 if (process.env.ARTIFACT_URL) {
   lines.push(`Manifests, resources, reports and pictures: [offline-preview artifact](${process.env.ARTIFACT_URL}).`, "");
+}
+const pictures = stacks.filter((s) => s.picture).map((s) => `\`${inline(s.stack)}/mesh.svg\``);
+if (pictures.length > 0) {
+  const where = process.env.PICTURES_URL ? `[mesh-pictures artifact](${process.env.PICTURES_URL})` : "offline-preview artifact";
+  lines.push(`Mesh pictures (SVG, open in a browser): ${pictures.join(", ")} in the ${where}.`, "");
 }
 
 for (const s of stacks) {
@@ -102,17 +106,6 @@ for (const s of stacks) {
     if (s.schemaErrors.length > MAX_ROWS) lines.push(`- … ${s.schemaErrors.length - MAX_ROWS} more in report.json`);
     lines.push("", "</details>", "");
   }
-}
-
-for (const s of stacks) {
-  if (!s.svg) continue;
-  lines.push(`<details open><summary>Mesh: ${inline(s.stack)}</summary>`, "");
-  if (s.svg.length <= MAX_SVG_BYTES) {
-    lines.push(`<img alt="mesh of ${inline(s.stack)}" src="data:image/svg+xml;base64,${s.svg.toString("base64")}">`);
-  } else {
-    lines.push(`mesh.svg is ${Math.round(s.svg.length / 1024)} KiB, too large to inline; it is in the artifact.`);
-  }
-  lines.push("", "</details>", "");
 }
 
 process.stdout.write(`${lines.join("\n")}\n`);

@@ -5,10 +5,8 @@
  * port, and the engine drives the Analyzer gRPC service. Verdicts must equal `evaluate`.
  */
 import * as assert from "assert";
-import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import * as grpc from "@grpc/grpc-js";
 import * as rpc from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import * as pb from "@pulumi/pulumi/proto/analyzer_pb";
 import { evaluate, KubeObject, PackConfigInput, POLICIES, toPolicyObject, Violation } from "../../policy-pack/rules";
@@ -16,21 +14,16 @@ import { STACKS, stackRun } from "../helpers";
 import { formatMessage } from "../../policy-pack/policies";
 import { asPulumiResource, brokenMesh, goodMesh, NS, peerAuthentication } from "./fixtures/mesh";
 import { UNKNOWN, UNKNOWN_ARRAY } from "./harness";
+import { call, PackServer, startPolicyPack } from "./pack-server";
 
 const PACK_DIR = path.resolve(__dirname, "../../policy-pack");
 // Message classes must come from the protobuf runtime @pulumi/pulumi's generated code uses.
 const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Struct } = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths: [PULUMI_DIR] })) as typeof import("google-protobuf/google/protobuf/struct_pb");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { Empty } = require(require.resolve("google-protobuf/google/protobuf/empty_pb", { paths: [PULUMI_DIR] })) as typeof import("google-protobuf/google/protobuf/empty_pb");
 
 const LEVEL: Record<number, string> = { [pb.EnforcementLevel.ADVISORY]: "advisory", [pb.EnforcementLevel.MANDATORY]: "mandatory", [pb.EnforcementLevel.DISABLED]: "disabled" };
 const TO_LEVEL: Record<string, pb.EnforcementLevel> = { advisory: pb.EnforcementLevel.ADVISORY, mandatory: pb.EnforcementLevel.MANDATORY, disabled: pb.EnforcementLevel.DISABLED };
-
-function call<Req, Res>(fn: (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => unknown, req: Req): Promise<Res> {
-    return new Promise((resolve, reject) => { fn(req, (err, res) => (err ? reject(err) : resolve(res))); });
-}
 
 type Resource = ReturnType<typeof asPulumiResource>;
 
@@ -63,34 +56,17 @@ function sameObject(o: KubeObject, v: Violation): boolean {
 
 describe("policy pack served over the Analyzer gRPC service", function () {
     this.timeout(60000);
-    let child: ChildProcess;
+    let server: PackServer | undefined;
     let client: rpc.AnalyzerClient;
-    let stderr = "";
     let info: pb.AnalyzerInfo;
 
     before(async () => {
-        const runPolicyPack = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [PACK_DIR] });
-        // argv as the analyzer plugin passes it: engine address (unused by a pack), then the pack path.
-        child = spawn(process.execPath, [runPolicyPack, "127.0.0.1:0", "."], { cwd: PACK_DIR, stdio: ["ignore", "pipe", "pipe"] });
-        child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });
-        const port = await new Promise<number>((resolve, reject) => {
-            let out = "";
-            child.stdout!.on("data", (d: Buffer) => {
-                out += d.toString();
-                const line = out.split("\n")[0];
-                if (out.includes("\n") && /^\d+$/.test(line.trim())) {
-                    resolve(Number(line));
-                }
-            });
-            child.on("exit", (code) => reject(new Error(`policy pack exited with ${code}: ${stderr || out}`)));
-        });
-        client = new rpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-        info = await call(client.getAnalyzerInfo.bind(client) as never, new Empty()) as pb.AnalyzerInfo;
+        server = await startPolicyPack(PACK_DIR);
+        ({ client, info } = server);
     });
 
     after(() => {
-        client?.close();
-        child?.kill();
+        server?.stop();
     });
 
     /** Sends the config the CLI would after reconciling a --policy-pack-config file with the served schemas. */
