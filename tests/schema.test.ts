@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
 import type { KubeObject } from "../policy-pack/rules/types";
 import { SchemaBundle, SchemaError, defaultSchemaBaseDir, loadSchemaBundle, schemaDirForRevision, validateObjects } from "../tools/schema";
 import { parseRequestUri } from "../tools/schema/cel";
@@ -382,7 +384,7 @@ const cases: Case[] = [
     },
 ];
 
-for (const revision of ["asm-1-29", "asm-1-30"]) {
+for (const { revision } of SUPPORTED_REVISIONS) {
     describe(`schema conformance against ${revision}`, () => {
         let bundle: SchemaBundle;
 
@@ -427,19 +429,23 @@ for (const revision of ["asm-1-29", "asm-1-30"]) {
 }
 
 describe("schema bundles", () => {
-    it("maps AKS revisions to the Istio patch releases present (shared or fetched)", () => {
+    it("maps each AKS revision to the Istio patch the revision table pins, whose bundle has the pinned checksum", () => {
         const base = defaultSchemaBaseDir();
-        assert.equal(schemaDirForRevision("asm-1-29"), path.join(base, "1.29.6"));
-        assert.equal(schemaDirForRevision("asm-1-30"), path.join(base, "1.30.3"));
+        for (const r of SUPPORTED_REVISIONS) {
+            const dir = schemaDirForRevision(r.revision);
+            assert.equal(dir, path.join(base, r.istioPatch));
+            assert.ok(r.istioPatch.startsWith(`${r.istio}.`), `${r.revision}: patch ${r.istioPatch} is not on Istio ${r.istio}`);
+            const digest = createHash("sha256").update(fs.readFileSync(path.join(dir, "crd-all.gen.yaml"))).digest("hex");
+            assert.equal(digest, r.crdSha256, `${r.revision}: ${dir} is not the pinned bundle`);
+        }
     });
 
-    it("picks the highest patch present and falls back to the bare minor", () => {
+    it("uses the pinned patch even when another patch of the same minor is present", () => {
         const base = fs.mkdtempSync(path.join(os.tmpdir(), "istio-schemas-"));
         try {
-            for (const dir of ["1.30.3", "1.30.10", "1.30.9", "1.3.99"]) fs.mkdirSync(path.join(base, dir));
-            assert.equal(schemaDirForRevision("asm-1-30", base), path.join(base, "1.30.10"));
-            assert.equal(schemaDirForRevision("asm-1-31", base), path.join(base, "1.31"));
-            assert.equal(loadSchemaBundle(schemaDirForRevision("asm-1-31", base)), undefined);
+            const { revision, istio, istioPatch } = SUPPORTED_REVISIONS[SUPPORTED_REVISIONS.length - 1];
+            for (const dir of [istioPatch, `${istio}.99`, `${istio}.100`]) fs.mkdirSync(path.join(base, dir));
+            assert.equal(schemaDirForRevision(revision, base), path.join(base, istioPatch));
         } finally {
             fs.rmSync(base, { recursive: true });
         }
@@ -456,8 +462,9 @@ describe("schema bundles", () => {
         }
     });
 
-    it("rejects a revision that is not asm-X-Y", () => {
-        assert.throws(() => schemaDirForRevision("1.30"), /asm-1-30/);
+    it("rejects a revision the table does not hold, naming the table", () => {
+        assert.throws(() => schemaDirForRevision("1.30"), /not in the revision table .*asm-1-30/);
+        assert.throws(() => schemaDirForRevision("asm-1-22"), /not in the revision table/);
     });
 
     it("returns undefined when crd-all.gen.yaml is missing", () => {

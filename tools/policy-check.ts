@@ -11,12 +11,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
-import { ConfigError, evaluate, KubeObject, PackConfigInput, Violation } from "../policy-pack/rules";
+import { ConfigError } from "../policy-pack/lib/errors";
+import { evaluate, KubeObject, PackConfigInput, Violation } from "../policy-pack/rules";
 
 const USAGE = "usage: npm run policy:check -- [--json] [--config <policy-pack-config.json>] <file.yaml|dir> ...";
-
-/** Bad input: reported as one line, exit 2. */
-class InputError extends Error {}
 
 export interface Result {
     readonly code: number;
@@ -29,7 +27,7 @@ function manifestFiles(p: string): string[] {
     try {
         stat = fs.statSync(p);
     } catch {
-        throw new InputError(`${p}: no such file or directory`);
+        throw new ConfigError(p, "no such file or directory");
     }
     if (!stat.isDirectory()) {
         return [p];
@@ -44,14 +42,14 @@ function read(file: string): string {
     try {
         return fs.readFileSync(file, "utf8");
     } catch (e) {
-        throw new InputError(`${file}: ${(e as NodeJS.ErrnoException).code ?? "cannot be read"}`);
+        throw new ConfigError(file, (e as NodeJS.ErrnoException).code ?? "cannot be read");
     }
 }
 
 /** Kubernetes `List` kinds (List, ServiceList, ...) carry their objects in `items`. */
 function flatten(v: unknown, where: string): KubeObject[] {
     if (typeof v !== "object" || v === null || Array.isArray(v)) {
-        throw new InputError(`${where}: a document is not a Kubernetes object`);
+        throw new ConfigError(where, "a document is not a Kubernetes object");
     }
     const obj = v as KubeObject;
     return typeof obj.kind === "string" && obj.kind.endsWith("List") && Array.isArray(obj.items)
@@ -62,7 +60,7 @@ function flatten(v: unknown, where: string): KubeObject[] {
 function load(file: string): KubeObject[] {
     return parseAllDocuments(read(file)).flatMap((doc) => {
         if (doc.errors.length > 0) {
-            throw new InputError(`${file}: invalid YAML: ${doc.errors[0].message.split("\n")[0].replace(/:$/, "")}`);
+            throw new ConfigError(file, `invalid YAML: ${doc.errors[0].message.split("\n")[0].replace(/:$/, "")}`);
         }
         const v: unknown = doc.toJS();
         return v === null || v === undefined ? [] : flatten(v, file);
@@ -73,7 +71,7 @@ function readConfig(file: string): PackConfigInput["policies"] {
     try {
         return JSON.parse(read(file));
     } catch (e) {
-        throw e instanceof InputError ? e : new InputError(`${file}: invalid JSON: ${(e as Error).message}`);
+        throw e instanceof ConfigError ? e : new ConfigError(file, `invalid JSON: ${(e as Error).message}`);
     }
 }
 
@@ -115,7 +113,7 @@ export function run(argv: readonly string[]): Result {
         const stdout = json ? `${JSON.stringify({ violations }, null, 2)}\n` : report(violations, objects.length, files.length);
         return { code: violations.some((v) => v.enforcement === "mandatory") ? 1 : 0, stdout, stderr: "" };
     } catch (e) {
-        if (e instanceof InputError || e instanceof ConfigError) {
+        if (e instanceof ConfigError) {
             return { code: 2, stdout: "", stderr: `policy:check: ${e.message}\n` };
         }
         throw e;

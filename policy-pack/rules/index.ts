@@ -24,7 +24,8 @@ import {
 import { containerResourceRequests, workloadAvailability, workloadReservedUid, workloadSidecarInjection } from "./workloads";
 
 export * from "./types";
-export { ConfigError, SETTINGS, settingsFromPolicyConfig } from "./config";
+export { ConfigError } from "../lib/errors";
+export { mtlsExceptionSchema, SETTINGS, settingsFromPolicyConfig } from "./config";
 export type { Environment, MeshSettings, MtlsException, PackConfig, PackConfigInput, PolicyConfigInput, SettingKey, SettingsInput } from "./config";
 export type { Finding, Issue, PolicyInfo, ResourceRule, Rule, StackRule, Subject } from "./rule";
 

@@ -78,7 +78,7 @@ describe("policy:check (YAML front door)", () => {
 
     it("sets the process exit code and prints no stack trace when run as a command", function () {
         this.timeout(30000);
-        const cli = (...args: string[]) => spawnSync(process.execPath, ["-r", "./tools/register.js", "tools/policy-check.ts", ...args], { cwd: ROOT, encoding: "utf8" });
+        const cli = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "tools/policy-check.ts", ...args], { cwd: ROOT, encoding: "utf8" });
         const bad = cli("--json", yaml("bad"));
         assert.strictEqual(bad.status, 1, bad.stderr);
         assert.ok((JSON.parse(bad.stdout) as JsonReport).violations.length > 0);
