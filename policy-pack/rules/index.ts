@@ -21,6 +21,10 @@ import { EnforcementLevel, KubeObject, ManagedClusterObject, Violation } from ".
 import {
     virtualServiceDestinationPort, virtualServiceGatewayHosts, virtualServiceMeshHostConflicts, virtualServiceReferences,
 } from "./virtualservices";
+import {
+    authorizationPolicyAction, destinationRuleSubsetNames, gatewayName, gatewayPortRange, sidecarEgressHosts, virtualServiceRouteAction,
+    virtualServiceRouteWeights,
+} from "./webhook";
 import { containerResourceRequests, workloadAvailability, workloadReservedUid, workloadSidecarInjection } from "./workloads";
 
 export * from "./types";
@@ -44,6 +48,7 @@ export const RULES: readonly Rule[] = [
     envoyFilterPatches,
     authorizationPolicySafe,
     authorizationDefaultDeny,
+    authorizationPolicyAction,
     gatewaySelector,
     gatewayIngressEnabled,
     gatewayPorts,
@@ -51,15 +56,21 @@ export const RULES: readonly Rule[] = [
     gatewayWildcardHost,
     gatewayWildcardHostDev,
     gatewayConflicts,
+    gatewayName,
+    gatewayPortRange,
     virtualServiceReferences,
     virtualServiceDestinationPort,
     virtualServiceGatewayHosts,
     virtualServiceMeshHostConflicts,
+    virtualServiceRouteAction,
+    virtualServiceRouteWeights,
     destinationRuleSubsetPods,
     destinationRuleHost,
+    destinationRuleSubsetNames,
     servicePortNames,
     deprecatedAnnotations,
     sidecarDefaultSelector,
+    sidecarEgressHosts,
     aksMeshConfig,
     containerResourceRequests,
     workloadAvailability,

@@ -1,7 +1,8 @@
 /**
  * Offline schema conformance for Istio objects: what the API server would reject (strict unknown fields,
- * OpenAPI, CEL rules, list-type uniqueness, ObjectMeta) plus the istiod webhook checks schemas miss, against
- * Istio's own `crd-all.gen.yaml` for the cluster's revision. Pure: no cluster, no network.
+ * OpenAPI, CEL rules, list-type uniqueness, ObjectMeta), against Istio's own `crd-all.gen.yaml` for the
+ * cluster's revision. Pure: no cluster, no network. What istiod's webhook refuses beyond the CRDs needs no
+ * bundle and is a policy rule (policy-pack/rules/webhook.ts), run by all three front doors.
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -15,7 +16,6 @@ import type { KubeObject } from "../../policy-pack/rules/types";
 import { CelProgram, CelSchema, compileRule, firstLine, toCelValue } from "./cel";
 import { Finding, SchemaError, asRecord, pointer } from "./finding";
 import { validateMetadata } from "./metadata";
-import { webhookChecks } from "./webhook";
 
 export type { SchemaError, SchemaRule } from "./finding";
 
@@ -337,12 +337,11 @@ function validateOne(object: KubeObject, bundle: SchemaBundle): Finding[] {
     const wire = wireForm(object) as Record<string, unknown>;
     const validator = validatorFor(bundle, `${group}/${version}/${kind}`, schema);
     const findings = validator(wire) ? [] : schemaFindings(validator.errors ?? []);
-    return [...findings, ...validateMetadata(wire.metadata), ...webhookChecks(group, kind, wire)];
+    return [...findings, ...validateMetadata(wire.metadata)];
 }
 
 /**
- * Validates Istio objects (any group ending in `istio.io`) the way the API server and istiod's webhook
- * would; other objects are left to their own checks. An Istio kind the bundle does not serve is an error.
+ * Validates Istio objects (any group ending in `istio.io`) the way the API server would; other objects are left to their own checks. An Istio kind the bundle does not serve is an error.
  */
 export function validateObjects(objects: KubeObject[], bundle: SchemaBundle): SchemaError[] {
     return objects
