@@ -13,8 +13,9 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { RevisionInfo, SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
-import { FETCHED_SCHEMA_DIR, SHARED_SCHEMA_DIR } from "./schema";
+import { ConfigError } from "../policy-pack/lib/errors";
+import { revisionInfo, RevisionInfo, SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
+import { FETCHED_SCHEMA_DIR, loadSchemaBundle, schemaDirForRevision, SHARED_SCHEMA_DIR } from "./schema";
 
 const BUNDLE_FILE = "crd-all.gen.yaml";
 
@@ -104,6 +105,38 @@ export async function ensureBundle(info: RevisionInfo, opts: FetchOptions): Prom
     fs.renameSync(`${file}.${process.pid}`, file);
     opts.log(`Istio ${info.istioPatch} (${info.revision}): wrote ${file}`);
     return path.dirname(file);
+}
+
+/**
+ * The CRD bundle directory for each revision. A directory the user named (--schemas or
+ * $AKS_ISTIO_MESH_SCHEMAS) must hold the bundles; otherwise a bundle not present is downloaded (pinned
+ * patch and checksum from the revision table), and a failed download is one line saying why.
+ */
+export async function bundleDirs(revisions: readonly string[], explicitBase: string | undefined): Promise<Map<string, string>> {
+    const dirs = new Map<string, string>();
+    const missing: string[] = [];
+    for (const revision of revisions) {
+        const info = revisionInfo(revision);
+        if (!info) {
+            throw new ConfigError("--revision", `"${revision}" is not in the revision table; supported: ${SUPPORTED_REVISIONS.map((r) => r.revision).join(", ")}`);
+        }
+        if (explicitBase !== undefined) {
+            const dir = schemaDirForRevision(revision, explicitBase);
+            if (loadSchemaBundle(dir)) dirs.set(revision, dir);
+            else missing.push(`${revision} (looked in ${dir})`);
+            continue;
+        }
+        try {
+            dirs.set(revision, await ensureBundle(info, defaultFetchOptions((line) => console.error(line))));
+        } catch (e) {
+            if (!(e instanceof FetchError)) throw e;
+            throw new ConfigError("--schemas", `no Istio ${info.istioPatch} CRDs for ${revision} and ${e.message}; offline? pass --schemas <dir> holding ${info.istioPatch}/crd-all.gen.yaml`);
+        }
+    }
+    if (missing.length > 0) {
+        throw new ConfigError("--schemas", `no Istio schema bundle for ${missing.join(", ")}`);
+    }
+    return dirs;
 }
 
 async function main(): Promise<void> {

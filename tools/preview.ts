@@ -13,10 +13,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { countByType, manifests, manifestsYaml, resourceTree } from "./offline/render";
 import { meshGraph, renderSvg, toDot } from "./offline/meshgraph";
 import { ROOT, runProgram, StackRun } from "./offline/runtime";
-import { defaultFetchOptions, ensureBundle, FetchError } from "./fetch-schemas";
-import { loadSchemaBundle, schemaDirForRevision, SchemaError, validateObjects } from "./schema";
+import { bundleDirs } from "./fetch-schemas";
+import { loadSchemaBundle, SchemaError, validateObjects } from "./schema";
 import { ConfigError } from "../policy-pack/lib/errors";
-import { revisionInfo } from "../policy-pack/lib/revisions";
 import { evaluate, KubeObject, toPolicyObject, Violation } from "../policy-pack/rules";
 
 interface Options {
@@ -92,38 +91,6 @@ export interface Report {
 function stackRevisions(run: StackRun): string[] {
     const mc = run.resources.find((r) => r.type === "azure-native:containerservice:ManagedCluster");
     return ((mc?.inputs.serviceMeshProfile as { istio?: { revisions?: string[] } } | undefined)?.istio?.revisions) ?? [];
-}
-
-/**
- * The CRD bundle directory for each of the stack's revisions. A directory the user named (--schemas or
- * $AKS_ISTIO_MESH_SCHEMAS) must hold the bundles; otherwise a bundle not present is downloaded (pinned
- * patch and checksum from the revision table), and a failed download is one line saying why.
- */
-async function bundleDirs(revisions: readonly string[], explicitBase: string | undefined): Promise<Map<string, string>> {
-    const dirs = new Map<string, string>();
-    const missing: string[] = [];
-    for (const revision of revisions) {
-        const info = revisionInfo(revision);
-        if (!info) {
-            throw new ConfigError("aks-istio-mesh:mesh.revisions", `"${revision}" is not in the revision table`);
-        }
-        if (explicitBase !== undefined) {
-            const dir = schemaDirForRevision(revision, explicitBase);
-            if (loadSchemaBundle(dir)) dirs.set(revision, dir);
-            else missing.push(`${revision} (looked in ${dir})`);
-            continue;
-        }
-        try {
-            dirs.set(revision, await ensureBundle(info, defaultFetchOptions((line) => console.error(line))));
-        } catch (e) {
-            if (!(e instanceof FetchError)) throw e;
-            throw new ConfigError("--schemas", `no Istio ${info.istioPatch} CRDs for ${revision} and ${e.message}; offline? pass --schemas <dir> holding ${info.istioPatch}/crd-all.gen.yaml`);
-        }
-    }
-    if (missing.length > 0) {
-        throw new ConfigError("--schemas", `no Istio schema bundle for ${missing.join(", ")}`);
-    }
-    return dirs;
 }
 
 /**
