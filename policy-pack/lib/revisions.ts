@@ -110,3 +110,10 @@ export function revisionListProblems(revisions: readonly string[], kubernetesVer
     }
     return problems;
 }
+
+/** The table as Markdown, for docs/revisions.md (a test keeps the file equal to it). */
+export function revisionTable(): string {
+    const rows = SUPPORTED_REVISIONS.map((r) =>
+        `| ${r.revision} | ${r.istio} | ${r.istioPatch} | ${r.minKubernetes}–${r.maxKubernetes} | ${r.endOfLife} | \`${r.crdSha256}\` |`);
+    return ["| revision | Istio | pinned patch | Kubernetes | end of life | crd-all.gen.yaml SHA-256 |", "|---|---|---|---|---|---|", ...rows].join("\n");
+}
