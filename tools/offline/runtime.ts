@@ -210,9 +210,8 @@ export async function runProgram(opts: { stack: string; configFile?: string; val
         }
     }
     // The SDK captures a stack trace for every promise and resource (debugging aids the mock run
-    // never reads); with source maps on (tsx turns them on) each capture maps every frame, and every
-    // module loaded with a sourceMappingURL has its map read, most of the run time. While the program
-    // runs, traces stay short and unmapped.
+    // never reads); with source maps on (tsx turns them on) each capture maps every frame, most of
+    // the run time. While the program runs, traces stay short and unmapped.
     const { prepareStackTrace, stackTraceLimit } = Error;
     const sourceMaps = process.sourceMapsEnabled;
     process.setSourceMapsEnabled(false);
