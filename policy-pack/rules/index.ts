@@ -21,10 +21,15 @@ import { EnforcementLevel, KubeObject, ManagedClusterObject, Violation } from ".
 import {
     virtualServiceDestinationPort, virtualServiceGatewayHosts, virtualServiceMeshHostConflicts, virtualServiceReferences,
 } from "./virtualservices";
+import {
+    authorizationPolicyAction, destinationRuleSubsetNames, gatewayName, gatewayPortRange, sidecarEgressHosts, virtualServiceRouteAction,
+    virtualServiceRouteWeights,
+} from "./webhook";
 import { containerResourceRequests, workloadAvailability, workloadReservedUid, workloadSidecarInjection } from "./workloads";
 
 export * from "./types";
-export { ConfigError, SETTINGS, settingsFromPolicyConfig } from "./config";
+export { ConfigError } from "../lib/errors";
+export { mtlsExceptionSchema, SETTINGS, settingsFromPolicyConfig } from "./config";
 export type { Environment, MeshSettings, MtlsException, PackConfig, PackConfigInput, PolicyConfigInput, SettingKey, SettingsInput } from "./config";
 export type { Finding, Issue, PolicyInfo, ResourceRule, Rule, StackRule, Subject } from "./rule";
 
@@ -43,6 +48,7 @@ export const RULES: readonly Rule[] = [
     envoyFilterPatches,
     authorizationPolicySafe,
     authorizationDefaultDeny,
+    authorizationPolicyAction,
     gatewaySelector,
     gatewayIngressEnabled,
     gatewayPorts,
@@ -50,15 +56,21 @@ export const RULES: readonly Rule[] = [
     gatewayWildcardHost,
     gatewayWildcardHostDev,
     gatewayConflicts,
+    gatewayName,
+    gatewayPortRange,
     virtualServiceReferences,
     virtualServiceDestinationPort,
     virtualServiceGatewayHosts,
     virtualServiceMeshHostConflicts,
+    virtualServiceRouteAction,
+    virtualServiceRouteWeights,
     destinationRuleSubsetPods,
     destinationRuleHost,
+    destinationRuleSubsetNames,
     servicePortNames,
     deprecatedAnnotations,
     sidecarDefaultSelector,
+    sidecarEgressHosts,
     aksMeshConfig,
     containerResourceRequests,
     workloadAvailability,
