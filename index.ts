@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig, PROJECT } from "./config";
+import { loadStackConfig, PROJECT, refusePlaceholders } from "./config";
+import { CATALOG } from "./components/apps/catalog";
 import { AksCluster } from "./components/cluster";
 import { MeshApp } from "./components/app";
 import { Ingress } from "./components/ingress";
@@ -12,12 +13,16 @@ import { egressHost } from "./components/authz";
 import { AppTrafficPolicy } from "./components/traffic";
 import { INGRESS_NAMESPACE } from "./policy-pack/lib/aks";
 
-const config = loadStackConfig();
+const config = loadStackConfig(CATALOG);
+// Stop a real preview or up that still carries the repository's example values, before anything is registered.
+refusePlaceholders(config);
 const observability = config.observability;
 const tags = { project: PROJECT, stack: config.stack, "managed-by": "pulumi" };
+// Set for every cluster the stack creates or looks up in Azure (config refuses it missing there).
+const location = config.location!;
 
 const cluster = new AksCluster("aks", {
-    location: config.location,
+    location,
     resourceGroupName: config.cluster.resourceGroupName,
     clusterName: config.cluster.name,
     kubernetesVersion: config.cluster.kubernetesVersion,
@@ -50,7 +55,7 @@ new MeshBaseline("mesh", {
 
 const monitoring = observability.enabled
     ? new Observability("observability", {
-        location: config.location,
+        location,
         resourceGroupName: cluster.resourceGroupName,
         clusterName: config.cluster.name,
         clusterId: cluster.clusterId,
@@ -77,7 +82,7 @@ const kiali = monitoring && observability.kiali.enabled
         queryEndpoint: monitoring.queryEndpoint,
         oidcIssuerUrl: cluster.oidcIssuerUrl,
         clusterName: config.cluster.name,
-        location: config.location,
+        location,
         resourceGroupName: cluster.resourceGroupName,
         tags,
     }, kubernetes)

@@ -1,11 +1,10 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackConfig } from "../config";
 import { CATALOG } from "../components/apps/catalog";
-import { parseAppSpec } from "../components/apps/spec";
+import { parseAppSpec } from "../config/apps";
 import { REVISION_ANNOTATION } from "../components/app";
 import { REDACTED } from "../tools/offline/runtime";
-import { configValues, kubeObjects, STACKS, stackRun, variantRun } from "./helpers";
+import { configValues, kubeObjects, parseStackConfig, stackRun, STACKS, variantRun } from "./helpers";
 
 const APPS = "aks-istio-mesh:apps";
 

@@ -1,7 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackConfig } from "../config";
-import { configValues, STACKS } from "./helpers";
+import { configValues, parseStackConfig, STACKS } from "./helpers";
 
 /** Asserts the edit is refused with one message that names `key` and contains `says`. */
 function refused(edit: (v: Record<string, any>) => void, key: string, says: RegExp): void {

@@ -1,6 +1,20 @@
-import { loadConfig, ResourceRecord, runProgram, StackRun } from "../tools/offline/runtime";
+import * as fs from "fs";
+import { CATALOG } from "../components/apps/catalog";
+import { parseStackConfig as parseWithCatalog, StackConfig } from "../config";
+import { loadConfig, ResourceRecord, ROOT, runProgram, StackRun } from "../tools/offline/runtime";
 
-export const STACKS = ["dev", "prod"] as const;
+/** Every stack of the project: one per Pulumi.<stack>.yaml, so a stack file added is a stack tested. */
+export const STACKS: readonly string[] = fs.readdirSync(ROOT).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
+
+/** Validates raw stack config the way the program does, with the built-in app catalog. */
+export function parseStackConfig(stack: string, values: Record<string, unknown>): StackConfig {
+    return parseWithCatalog(stack, values, CATALOG);
+}
+
+/** A committed stack's validated config. */
+export function stackConfig(stack: string): StackConfig {
+    return parseStackConfig(stack, configValues(stack));
+}
 
 const cache = new Map<string, Promise<StackRun>>();
 

@@ -1,7 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { parseStackConfig } from "../config";
 import { KIALI_CHART, KIALI_NAMESPACE, KIALI_PROMETHEUS_URL } from "../components/kiali";
 import { goldenSignalRules, ISTIOD_JOB, PROXY_JOB, SCRAPE_CONFIG_MAP } from "../components/metrics";
 import { ROLES } from "../components/roles";
@@ -9,7 +8,7 @@ import { TRACING_PROVIDER } from "../components/telemetry";
 import { ROOT_NAMESPACE } from "../policy-pack/lib/aks";
 import type { KubeObject } from "../policy-pack/rules/types";
 import { loadSchemaBundle, schemaDirForRevision, validateObjects } from "../tools/schema";
-import { configValues, kubeObjects, ofType, one, STACKS, stackRun, variantRun } from "./helpers";
+import { configValues, kubeObjects, ofType, one, parseStackConfig, stackRun, STACKS, variantRun } from "./helpers";
 
 const OBS = "aks-istio-mesh:observability";
 const STREAM = "Microsoft-PrometheusMetrics";

@@ -1,10 +1,9 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackConfig } from "../config";
 import { CATALOG } from "../components/apps/catalog";
 import { KIALI_NAMESPACE } from "../components/kiali";
 import { INGRESS_GATEWAYS, ROOT_NAMESPACE } from "../policy-pack/lib/aks";
-import { configValues, kubeObjects, STACKS, stackRun, variantRun } from "./helpers";
+import { configValues, kubeObjects, parseStackConfig, stackRun, STACKS, variantRun } from "./helpers";
 
 const MESH = "aks-istio-mesh:mesh";
 type Run = Awaited<ReturnType<typeof stackRun>>;

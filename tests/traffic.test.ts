@@ -1,13 +1,12 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { parseStackConfig } from "../config";
 import { REVISION_ANNOTATION } from "../components/app";
 import { INGRESS_GATEWAYS, ROOT_NAMESPACE } from "../policy-pack/lib/aks";
 import type { KubeObject } from "../policy-pack/rules/types";
 import { OFFLINE_INGRESS_IP } from "../tools/offline/mocks";
 import { loadSchemaBundle, schemaDirForRevision, validateObjects } from "../tools/schema";
-import { configValues, kubeObjects, ofType, one, STACKS, stackRun, variantRun } from "./helpers";
+import { configValues, kubeObjects, ofType, one, parseStackConfig, stackRun, STACKS, variantRun } from "./helpers";
 
 const APPS = "aks-istio-mesh:apps";
 const MESH = "aks-istio-mesh:mesh";

@@ -11,6 +11,7 @@ const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForR
 const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { monitor: unknown } } };
 import { parse } from "yaml";
 import { offlineMocks } from "./mocks";
+import { OFFLINE_FLAG } from "../../config";
 
 /** The repository root: where Pulumi.yaml and index.ts live. */
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -196,7 +197,7 @@ async function resolveOutputs(programExports: Record<string, unknown>): Promise<
  * resource it registered. The program's own errors (e.g. a ConfigError) propagate unchanged.
  * Can be called repeatedly in one process: the program's modules are loaded afresh each time.
  */
-export async function runProgram(opts: { stack: string; configFile?: string; values?: Record<string, unknown>; root?: string }): Promise<StackRun> {
+export async function runProgram(opts: { stack: string; configFile?: string; values?: Record<string, unknown>; root?: string; asRealEngine?: boolean }): Promise<StackRun> {
     const root = opts.root ?? ROOT;
     const loaded = loadConfig(opts.stack, opts.configFile, root);
     const values = opts.values ?? loaded.values;
@@ -205,6 +206,8 @@ export async function runProgram(opts: { stack: string; configFile?: string; val
     // Swap in the recording monitor without resetting the feature flags setMocks just set.
     getStore().settings.monitor = monitor;
     pulumi.runtime.setAllConfig(toConfigStrings(values), loaded.secretKeys);
+    // Tells the program it runs offline (example values allowed); `asRealEngine` lets tests see what a real run refuses.
+    (globalThis as Record<symbol, unknown>)[OFFLINE_FLAG] = !opts.asRealEngine;
 
     for (const id of Object.keys(require.cache)) {
         if (id.startsWith(root + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}tools${path.sep}`) && !id.includes(`${path.sep}tests${path.sep}`)) {
