@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CATALOG } from "../components/apps/catalog";
 import { KIALI_NAMESPACE } from "../components/kiali";
 import { INGRESS_GATEWAYS, ROOT_NAMESPACE } from "../policy-pack/lib/aks";
-import { configValues, kubeObjects, parseStackConfig, stackRun, STACKS, variantRun } from "./helpers";
+import { configValues, kubeObjects, parseStackConfig, stackConfig, stackRun, STACKS, variantRun } from "./helpers";
 
 const MESH = "aks-istio-mesh:mesh";
 type Run = Awaited<ReturnType<typeof stackRun>>;
@@ -98,7 +98,7 @@ describe("mesh security", () => {
 
             it("limits each namespace's egress to itself and the control plane", async () => {
                 const run = await stackRun(stack);
-                const mode = stack === "prod" ? "REGISTRY_ONLY" : "ALLOW_ANY";
+                const mode = stackConfig(stack).mesh.outboundTrafficPolicy;
                 const sidecars = kubeObjects(run, "Sidecar").filter((s) => s.metadata.namespace !== KIALI_NAMESPACE);
                 assert.deepStrictEqual(sidecars.map((s) => s.metadata.namespace).sort(), ["bookinfo", "pets"]);
                 for (const s of sidecars) {

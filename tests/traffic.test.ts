@@ -6,7 +6,7 @@ import { INGRESS_GATEWAYS, ROOT_NAMESPACE } from "../policy-pack/lib/aks";
 import type { KubeObject } from "../policy-pack/rules/types";
 import { OFFLINE_INGRESS_IP } from "../tools/offline/mocks";
 import { loadSchemaBundle, schemaDirForRevision, validateObjects } from "../tools/schema";
-import { configValues, kubeObjects, ofType, one, parseStackConfig, stackRun, STACKS, variantRun } from "./helpers";
+import { configValues, kubeObjects, ofType, one, parseStackConfig, stackConfig, stackRun, STACKS, variantRun } from "./helpers";
 
 const APPS = "aks-istio-mesh:apps";
 const MESH = "aks-istio-mesh:mesh";
@@ -66,13 +66,12 @@ describe("mesh traffic", () => {
                 assert.strictEqual(kubeObjects(run, "Gateway").length, 1);
                 assert.deepStrictEqual(gw.spec.selector, INGRESS_GATEWAYS.External.selector);
                 assert.ok(gw.spec.servers.every((s: any) => INGRESS_GATEWAYS.External.ports.includes(s.port.number)));
-                const hosts = stack === "prod"
-                    ? ["pets/store.contoso.example", "bookinfo/bookinfo.contoso.example"]
-                    : ["pets/*", "bookinfo/bookinfo.dev.internal"];
+                const { hosts: byApp, tls } = stackConfig(stack).ingress;
+                const hosts = [`pets/${byApp.pets}`, `bookinfo/${byApp.bookinfo}`];
                 for (const s of gw.spec.servers) {
                     assert.deepStrictEqual(s.hosts, hosts);
                 }
-                if (stack === "prod") {
+                if (tls) {
                     assert.deepStrictEqual(gw.spec.servers.map((s: any) => [s.port.number, s.tls]), [
                         [80, { httpsRedirect: true }],
                         [443, { mode: "SIMPLE", credentialName: "mesh-ingress-tls", minProtocolVersion: "TLSV1_2" }],
@@ -92,12 +91,12 @@ describe("mesh traffic", () => {
                     return { hosts: vs.spec.hosts, match: h.match, to: h.route.map((d: any) => `${d.destination.host}:${d.destination.port.number}`) };
                 };
                 assert.deepStrictEqual(route("pets"), {
-                    hosts: [stack === "prod" ? "store.contoso.example" : "*"],
+                    hosts: [stackConfig(stack).ingress.hosts.pets],
                     match: [{ uri: { prefix: "/" } }],
                     to: ["store-front.pets.svc.cluster.local:8080"],
                 });
                 assert.deepStrictEqual(route("bookinfo"), {
-                    hosts: [stack === "prod" ? "bookinfo.contoso.example" : "bookinfo.dev.internal"],
+                    hosts: [stackConfig(stack).ingress.hosts.bookinfo],
                     match: [{ uri: { exact: "/productpage" } }, { uri: { prefix: "/static" } }, { uri: { exact: "/login" } }, { uri: { exact: "/logout" } }, { uri: { prefix: "/api/v1/products" } }],
                     to: ["productpage.bookinfo.svc.cluster.local:9080"],
                 });
@@ -108,9 +107,9 @@ describe("mesh traffic", () => {
                 const read = run.resources.filter((r) => r.read);
                 assert.deepStrictEqual(read.map((r) => [r.type, r.id]), [["kubernetes:core/v1:Service", "aks-istio-ingress/aks-istio-ingressgateway-external"]]);
                 assert.strictEqual(run.outputs.ingressAddress, OFFLINE_INGRESS_IP);
-                assert.deepStrictEqual(run.outputs.appUrls, stack === "prod"
-                    ? { pets: "https://store.contoso.example/", bookinfo: "https://bookinfo.contoso.example/" }
-                    : { pets: `http://${OFFLINE_INGRESS_IP}/`, bookinfo: "http://bookinfo.dev.internal/" });
+                const { hosts, tls } = stackConfig(stack).ingress;
+                const url = (host: string) => `${tls ? "https" : "http"}://${host === "*" ? OFFLINE_INGRESS_IP : host}/`;
+                assert.deepStrictEqual(run.outputs.appUrls, { pets: url(hosts.pets), bookinfo: url(hosts.bookinfo) });
             });
 
             it("routes only to subsets a DestinationRule of the same host defines", async () => {
@@ -158,10 +157,10 @@ describe("mesh traffic", () => {
                 assert.strictEqual(http[http.length - 1].match, undefined, "the last route catches everything");
             });
 
-            it(`${stack === "dev" ? "injects" : "does not inject"} ratings faults for jason`, async () => {
+            it(`${stackConfig(stack).mesh.faultInjection ? "injects" : "does not inject"} ratings faults for jason`, async () => {
                 const run = await stackRun(stack);
                 const faults = kubeObjects(run, "VirtualService").flatMap((vs) => vs.spec.http.filter((h: any) => h.fault).map((h: any) => [vs.metadata.name, h]));
-                if (stack === "prod") {
+                if (!stackConfig(stack).mesh.faultInjection) {
                     assert.deepStrictEqual(faults, []);
                     return;
                 }
@@ -191,7 +190,7 @@ describe("mesh traffic", () => {
                 assert.deepStrictEqual(parse(cms[0].data.mesh), {
                     // The Telemetry API writes the access logs (tests/observability.test.ts).
                     accessLogFile: "",
-                    outboundTrafficPolicy: { mode: stack === "prod" ? "REGISTRY_ONLY" : "ALLOW_ANY" },
+                    outboundTrafficPolicy: { mode: stackConfig(stack).mesh.outboundTrafficPolicy },
                     defaultConfig: { holdApplicationUntilProxyStarts: true },
                 });
             });

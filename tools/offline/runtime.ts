@@ -89,7 +89,7 @@ export function loadConfig(stack: string, configFile?: string, root = ROOT): { p
     }
     const file = configFile ?? path.join(root, `Pulumi.${stack}.yaml`);
     if (!configFile && !fs.existsSync(file)) {
-        const known = fs.readdirSync(root).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s);
+        const known = fs.readdirSync(root).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
         throw new InputError(`unknown stack "${stack}": ${file} does not exist; stacks here: ${known.join(", ")}`);
     }
     const stackFile = readYaml(file) as { config?: Record<string, unknown> } | null;
