@@ -62,7 +62,7 @@ describe("observability", () => {
                 const dcra = inputs(run, T.dcra);
                 assert.strictEqual(dcra.resourceUri, idOf(run, T.cluster));
                 assert.strictEqual(dcra.dataCollectionRuleId, idOf(run, T.dcr));
-                assert.match(idOf(run, T.workspace), /\/providers\/Microsoft\.Monitor\/accounts\/amw-aks-istio-mesh-/);
+                assert.ok(idOf(run, T.workspace).endsWith(`/providers/Microsoft.Monitor/accounts/amw-${stackConfig(stack).cluster.name}`), idOf(run, T.workspace));
             });
 
             it("links Managed Grafana to the workspace and lets its identity read it", async () => {
@@ -77,7 +77,7 @@ describe("observability", () => {
                 assert.strictEqual(readers.length, 1, "Grafana's identity reads the workspace");
                 assert.strictEqual(readers[0].inputs.principalType, "ServicePrincipal");
                 assert.match(String(readers[0].inputs.principalId), /^[0-9a-f-]{36}$/);
-                assert.match(String(run.outputs.grafanaUrl), /^https:\/\/amg-aks-istio-mesh-[a-z]+-[0-9a-f]{8}\.\w+\.grafana\.azure\.com$/);
+                assert.match(String(run.outputs.grafanaUrl), new RegExp(`^https://amg-${stackConfig(stack).cluster.name}-[0-9a-f]{8}\\.\\w+\\.grafana\\.azure\\.com$`));
             });
 
             it("alerts on the golden signals, scoped to the workspace and the cluster, with the stack's thresholds", async () => {
