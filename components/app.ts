@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
@@ -5,6 +6,10 @@ import { AppSpec, PortSpec, ProbeSpec, ServiceSpec } from "./apps/spec";
 
 /** Pod template annotation carrying the namespace's revision: moving a namespace rolls its pods. */
 export const REVISION_ANNOTATION = "aks-istio-mesh/revision";
+/** Pod template annotation carrying a digest of the service's mounted files: a change rolls its pods. */
+export const FILES_ANNOTATION = "aks-istio-mesh/files-sha256";
+/** Volume holding a service's `files`. */
+const FILES_VOLUME = "spec-files";
 
 /** Arguments of {@link MeshApp}. */
 export interface MeshAppArgs {
@@ -104,6 +109,17 @@ export class MeshApp extends pulumi.ComponentResource {
             }, { parent: this });
         }
 
+        // Files are mounted one by one (subPath), which the kubelet never refreshes: the digest in
+        // the pod template restarts the pods when the content changes instead.
+        const files = Object.entries(svc.files ?? {}).map(([mountPath, content]) => ({ mountPath, key: mountPath.slice(mountPath.lastIndexOf("/") + 1), content }));
+        const filesMap = files.length > 0
+            ? new k8s.core.v1.ConfigMap(`${base}-files`, {
+                metadata: { name: `${svc.name}-files`, namespace, labels },
+                data: Object.fromEntries(files.map((f) => [f.key, f.content])),
+            }, { parent: this })
+            : undefined;
+        const filesDigest = filesMap && createHash("sha256").update(JSON.stringify(files)).digest("hex");
+
         const ha = !!args.highAvailability && svc.workload !== "StatefulSet" && !svc.singleton;
         const replicas = ha ? Math.max(svc.replicas ?? 1, 2) : (svc.replicas ?? 1);
         for (const version of svc.versions ?? [{ name: "v1" }]) {
@@ -111,7 +127,7 @@ export class MeshApp extends pulumi.ComponentResource {
             const template: k8s.types.input.core.v1.PodTemplateSpec = {
                 metadata: {
                     labels: podLabels,
-                    annotations: { [REVISION_ANNOTATION]: args.revision, ...svc.podAnnotations },
+                    annotations: { [REVISION_ANNOTATION]: args.revision, ...(filesDigest ? { [FILES_ANNOTATION]: filesDigest } : {}), ...svc.podAnnotations },
                 },
                 spec: {
                     serviceAccountName: sa.metadata.name,
@@ -136,9 +152,15 @@ export class MeshApp extends pulumi.ComponentResource {
                         readinessProbe: probe(svc.probes?.readiness),
                         livenessProbe: probe(svc.probes?.liveness),
                         securityContext: { allowPrivilegeEscalation: false, ...svc.securityContext },
-                        volumeMounts: Object.entries(svc.emptyDirs ?? {}).map(([volume, mountPath]) => ({ name: volume, mountPath })),
+                        volumeMounts: [
+                            ...Object.entries(svc.emptyDirs ?? {}).map(([volume, mountPath]) => ({ name: volume, mountPath })),
+                            ...files.map((f) => ({ name: FILES_VOLUME, mountPath: f.mountPath, subPath: f.key, readOnly: true })),
+                        ],
                     }],
-                    volumes: Object.keys(svc.emptyDirs ?? {}).map((volume) => ({ name: volume, emptyDir: {} })),
+                    volumes: [
+                        ...Object.keys(svc.emptyDirs ?? {}).map((volume) => ({ name: volume, emptyDir: {} })),
+                        ...(filesMap ? [{ name: FILES_VOLUME, configMap: { name: filesMap.metadata.name } }] : []),
+                    ],
                     topologySpreadConstraints: ha && args.zoneSpread
                         ? [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: podLabels } }]
                         : undefined,

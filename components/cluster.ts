@@ -3,7 +3,7 @@ import * as containerservice from "@pulumi/azure-native/containerservice";
 import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import { INGRESS_GATEWAYS, IngressGatewayInfo } from "../policy-pack/lib/aks";
-import { withKubeloginMode } from "./kubeconfig";
+import { KubeloginMode, withKubeloginMode } from "./kubeconfig";
 
 /** Arguments of {@link AksCluster}. */
 export interface AksClusterArgs {
@@ -38,7 +38,7 @@ export interface AksClusterArgs {
     readonly aad?: {
         readonly adminGroupObjectIds: readonly string[];
         /** kubelogin login mode the Kubernetes provider uses (see README). */
-        readonly kubeloginMode: string;
+        readonly kubeloginMode: KubeloginMode;
     };
     /** Disable static local accounts (needs `aad`). Default false. */
     readonly disableLocalAccounts?: boolean;
@@ -59,13 +59,35 @@ export interface AksClusterArgs {
 }
 
 /**
+ * What the mesh, the apps and the stack outputs take from a cluster, whether the program creates it
+ * ({@link AksCluster}) or finds it (ExistingCluster). Azure facts are undefined without Azure.
+ */
+export interface MeshCluster {
+    /** Explicit Kubernetes provider for everything in the cluster. */
+    readonly provider: k8s.Provider;
+    /** Kubeconfig of the provider (secret). */
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly clusterName: pulumi.Output<string>;
+    /** Revisions the add-on runs. */
+    readonly revisions: pulumi.Output<string[]>;
+    /** The add-on's ingress gateways the stack uses, external first. */
+    readonly ingressGateways: IngressGatewayInfo[];
+    readonly resourceGroupName?: pulumi.Output<string>;
+    /** ARM id of the ManagedCluster. */
+    readonly clusterId?: pulumi.Output<string>;
+    readonly oidcIssuerUrl?: pulumi.Output<string>;
+    /** Identity of the Key Vault Secrets Store CSI add-on, when enabled. */
+    readonly keyVaultSecretsProviderIdentity?: pulumi.Output<{ clientId?: string; objectId?: string } | undefined>;
+}
+
+/**
  * An AKS cluster with the managed Istio add-on, and the Kubernetes provider every in-cluster
  * resource uses.
  *
  * The service mesh profile (mode, revisions, ingress gateways) is set at creation, so istiod and
  * the gateways come up with the cluster in one Azure operation.
  */
-export class AksCluster extends pulumi.ComponentResource {
+export class AksCluster extends pulumi.ComponentResource implements MeshCluster {
     public readonly resourceGroupName: pulumi.Output<string>;
     public readonly clusterName: pulumi.Output<string>;
     public readonly clusterId: pulumi.Output<string>;
@@ -155,7 +177,13 @@ export class AksCluster extends pulumi.ComponentResource {
                 },
             },
             tags: args.tags,
-        }, { parent: this, protect: args.protect ?? false });
+        }, {
+            parent: this,
+            protect: args.protect ?? false,
+            // The autoscaler owns the node count: after a refresh has written the live count into
+            // state, sending the configured one would fight it (and resize the pool).
+            ignoreChanges: pool.autoscaling ? ["agentPoolProfiles[0].count"] : undefined,
+        });
 
         // The user credential: for AAD clusters an exec kubeconfig (kubelogin), for others a
         // certificate. It works with local accounts disabled, unlike the admin credential.

@@ -65,11 +65,49 @@ export class Ingress extends pulumi.ComponentResource {
                 ingressVirtualService(app.spec, app.host, `${INGRESS_NAMESPACE}/${GATEWAY_NAME}`, app.traffic, args.resilience), { parent: this });
         }
 
-        // The add-on owns this Service; read it for the address its load balancer got.
-        const service = k8s.core.v1.Service.get(`${name}-gateway-service`, `${INGRESS_NAMESPACE}/${args.gateway.service}`, { parent: this });
+        // The add-on owns this Service and creates it in its own reconcile, which may finish after
+        // the cluster reports success; a read (`.get`) of a missing object fails at once and never
+        // retries. Nothing here can derive the load balancer's address, so the read waits for a Job
+        // that completes once the Service's DNS name resolves (the provider awaits Job success).
+        const waitForService = this.serviceExists(name, args.gateway.service);
+        const service = k8s.core.v1.Service.get(`${name}-gateway-service`, `${INGRESS_NAMESPACE}/${args.gateway.service}`, { parent: this, dependsOn: [waitForService] });
         this.address = service.status.loadBalancer.ingress.apply((i) => i?.[0]?.ip ?? i?.[0]?.hostname ?? "");
 
         this.registerOutputs({ address: this.address });
+    }
+
+    /**
+     * A Job in the gateway's namespace that succeeds once the Service's cluster DNS name resolves,
+     * i.e. once the Service exists. It keeps no credentials and no API access. The first pod may
+     * start before the Service exists, so it retries; on later updates the completed Job is left as
+     * it is and the read runs at once.
+     */
+    private serviceExists(name: string, serviceName: string): k8s.batch.v1.Job {
+        const labels = { app: "mesh-ingress-gateway-wait" };
+        const fqdn = `${serviceName}.${INGRESS_NAMESPACE}.svc.cluster.local`;
+        return new k8s.batch.v1.Job(`${name}-gateway-wait`, {
+            metadata: { name: "mesh-ingress-gateway-wait", namespace: INGRESS_NAMESPACE, labels },
+            spec: {
+                backoffLimit: 3,
+                activeDeadlineSeconds: 1200,
+                template: {
+                    metadata: { labels },
+                    spec: {
+                        restartPolicy: "Never",
+                        nodeSelector: { "kubernetes.io/os": "linux" },
+                        automountServiceAccountToken: false,
+                        securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } },
+                        containers: [{
+                            name: "wait",
+                            image: "busybox:1.37.0",
+                            command: ["sh", "-c", `until nslookup ${fqdn} >/dev/null 2>&1; do echo waiting for ${fqdn}; sleep 5; done`],
+                            resources: { requests: { cpu: "1m", memory: "8Mi" }, limits: { cpu: "50m", memory: "32Mi" } },
+                            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                        }],
+                    },
+                },
+            },
+        }, { parent: this, customTimeouts: { create: "20m" } });
     }
 
     /**

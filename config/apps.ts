@@ -75,6 +75,9 @@ const service = object({
     }).optional(),
     /** emptyDir volumes: volume name → mount path. */
     emptyDirs: stringMap().optional(),
+    /** Configuration files mounted read-only: absolute path → content (one ConfigMap per service). */
+    files: record(text(), (p) => (/^\/([^/]+\/)*[-._a-zA-Z0-9]+$/.test(p) ? undefined
+        : "must be an absolute file path whose name has only letters, digits, '-', '_' and '.'")).optional(),
     podAnnotations: stringMap().optional(),
     /** ServiceAccount (the workload's mesh identity); default the service name. */
     serviceAccount: dnsLabel().optional(),
@@ -84,6 +87,10 @@ const service = object({
     unique(ctx, s.ports.map((p) => String(p.port)), ["ports"], "port");
     unique(ctx, s.ports.map((p) => `${p.protocol}${p.name ? `-${p.name}` : ""}`), ["ports"], "port name");
     unique(ctx, s.versions.map((v) => v.name), ["versions"], "version");
+    unique(ctx, Object.keys(s.files ?? {}).map((p) => p.slice(p.lastIndexOf("/") + 1)), ["files"], "file name");
+    if (s.files && s.emptyDirs && Object.hasOwn(s.emptyDirs, "spec-files")) {
+        ctx.addIssue({ code: "custom", path: ["emptyDirs", "spec-files"], input: "spec-files", message: "\"spec-files\" is the volume of the service's files; name the emptyDir differently" });
+    }
     if (s.workload === "StatefulSet" && s.versions.length > 1) {
         ctx.addIssue({ code: "custom", path: ["versions"], input: s.versions, message: "a StatefulSet runs one version" });
     }

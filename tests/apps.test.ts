@@ -2,9 +2,9 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { CATALOG } from "../components/apps/catalog";
 import { parseAppSpec } from "../config/apps";
-import { REVISION_ANNOTATION } from "../components/app";
+import { FILES_ANNOTATION, REVISION_ANNOTATION } from "../components/app";
 import { REDACTED } from "../tools/offline/runtime";
-import { configValues, kubeObjects, parseStackConfig, stackRun, STACKS, variantRun } from "./helpers";
+import { configValues, kubeObjects, parseStackConfig, runsKiali, stackRun, STACKS, variantRun } from "./helpers";
 
 const APPS = "aks-istio-mesh:apps";
 
@@ -33,7 +33,7 @@ describe("apps as data", () => {
         describe(`${stack} stack`, () => {
             it("labels each app namespace with the revision, never istio-injection", async () => {
                 const nss = kubeObjects(await stackRun(stack), "Namespace");
-                assert.deepStrictEqual(nss.map((n) => n.metadata.name).sort(), ["bookinfo", "kiali", "pets"]);
+                assert.deepStrictEqual(nss.map((n) => n.metadata.name).sort(), ["bookinfo", ...(runsKiali(stack) ? ["kiali"] : []), "pets"]);
                 for (const n of nss) {
                     assert.strictEqual(n.metadata.labels["istio.io/rev"], "asm-1-30");
                     assert.ok(!("istio-injection" in n.metadata.labels));
@@ -121,6 +121,27 @@ describe("apps as data", () => {
                 assert.strictEqual(init.securityContext.runAsUser, undefined, "no UID 1337 bypass");
                 assert.strictEqual(order.spec.template.metadata.annotations["traffic.sidecar.istio.io/excludeOutboundPorts"], undefined);
             });
+
+            it("lets order-service's bare queue name (AMQP address v1) through RabbitMQ 4.3", async () => {
+                const run = await stackRun(stack);
+                const order = kubeObjects(run, "Deployment").find((d) => d.metadata.name === "order-service-v1")!;
+                const queue = order.spec.template.spec.containers[0].env.find((e: any) => e.name === "ORDER_QUEUE_NAME").value;
+                assert.ok(!queue.startsWith("/queues/"), "order-service uses address format v1");
+                const broker = kubeObjects(run, "StatefulSet").find((s) => s.metadata.name === "rabbitmq")!;
+                const pod = broker.spec.template;
+                assert.match(pod.spec.containers[0].image, /^rabbitmq:4\./, "a broker that denies v1 addresses unless told otherwise");
+
+                // The broker reads every /etc/rabbitmq/conf.d/*.conf; follow the mount to the ConfigMap.
+                const mounts = pod.spec.containers[0].volumeMounts.filter((m: any) => /^\/etc\/rabbitmq\/conf\.d\/[^/]+\.conf$/.test(m.mountPath));
+                assert.strictEqual(mounts.length, 1);
+                assert.strictEqual(mounts[0].readOnly, true);
+                const volume = pod.spec.volumes.find((v: any) => v.name === mounts[0].name);
+                const cm = kubeObjects(run, "ConfigMap").find((c) => c.metadata.namespace === "pets" && c.metadata.name === volume.configMap.name)!;
+                const settings = Object.fromEntries(String(cm.data[mounts[0].subPath]).split("\n")
+                    .filter((l) => l.trim() && !l.trim().startsWith("#")).map((l) => l.split("=").map((x) => x.trim())));
+                assert.strictEqual(settings["deprecated_features.permit.amqp_address_v1"], "true");
+                assert.match(pod.metadata.annotations[FILES_ANNOTATION], /^[0-9a-f]{64}$/, "a config change restarts the broker");
+            });
         });
     }
 
@@ -186,6 +207,8 @@ describe("apps as data", () => {
             ["container without resources", (s) => { delete s.services[0].resources; }, /spec\.services\[0\]\.resources: must be an object/],
             ["secret reference to an undeclared key", (s) => { s.services[0].secretEnv = { PASSWORD: { secret: "db", key: "password" } }; }, /refers to db\.password, which is not a key of a secret the app declares/],
             ["unknown field", (s) => { s.services[0].replica = 2; }, /spec\.services\[0\]\.replica: unknown key/],
+            ["a mounted file on a relative path", (s) => { s.services[0].files = { "etc/app.conf": "x" }; }, /spec\.services\[0\]\.files\.etc\/app\.conf: must be an absolute file path/],
+            ["two mounted files with one name", (s) => { s.services[0].files = { "/a/app.conf": "x", "/b/app.conf": "y" }; }, /spec\.services\[0\]\.files: duplicate file name "app\.conf"/],
             ["two services sharing a ServiceAccount", (s) => { s.services[0].serviceAccount = "shared"; s.services[1].serviceAccount = "shared"; }, /spec\.services: duplicate serviceAccount "shared"/],
             ["a service named like the allow-nothing policy", (s) => { s.services[1].name = "nothing"; s.calls = []; }, /spec\.services\[1\]\.name: "nothing" is reserved/],
         ];

@@ -1,14 +1,17 @@
 import * as assert from "assert";
 import { parse } from "yaml";
 import { REDACTED } from "../tools/offline/runtime";
+import { AksCluster, AksClusterArgs } from "../components/cluster";
 import { withKubeloginMode } from "../components/kubeconfig";
-import { offlineKubeconfig } from "../tools/offline/mocks";
-import { ofType, one, stackConfig, stackRun, STACKS, variantRun } from "./helpers";
+import { offlineKubeconfig, offlineMocks } from "../tools/offline/mocks";
+import { runComponents } from "./component-run";
+import { ofType, one, stackConfig, stackRun, stacksWhere, variantRun } from "./helpers";
 
 const MC = "azure-native:containerservice:ManagedCluster";
 
 describe("AksCluster", () => {
-    for (const stack of STACKS) {
+    // Stacks on an existing cluster create none (tests/local-stack.test.ts).
+    for (const stack of stacksWhere((c) => !c.cluster.existing)) {
         describe(`${stack} stack`, () => {
             it("creates the cluster with the Istio add-on, its revisions and the external gateway", async () => {
                 const mc = one(await stackRun(stack), MC).inputs as any;
@@ -91,5 +94,22 @@ describe("AksCluster", () => {
         assert.strictEqual(args[args.indexOf("--login") + 1], "azurecli");
         assert.ok(!args.includes("devicecode"));
         assert.deepStrictEqual(parse(withKubeloginMode(offlineKubeconfig("c", false), "azurecli")), parse(offlineKubeconfig("c", false)));
+    });
+
+    describe("an autoscaled system pool", () => {
+        const args = (autoscaling?: { minCount: number; maxCount: number }): AksClusterArgs => ({
+            location: "westeurope", resourceGroupName: "rg", clusterName: "c", kubernetesVersion: "1.34", tier: "Free",
+            systemPool: { vmSize: "Standard_D4ds_v5", count: 3, zones: [], autoscaling },
+            revisions: ["asm-1-30"], ingressGateways: { external: true, internal: false },
+        });
+        const clusterOf = async (a: AksClusterArgs) => (await runComponents(offlineMocks, () => new AksCluster("aks", a))).resources.find((r) => r.type === MC)!;
+
+        it("leaves the node count to the autoscaler, so an up after a refresh does not resize the pool", async () => {
+            assert.deepStrictEqual((await clusterOf(args({ minCount: 3, maxCount: 6 }))).ignoreChanges, ["agentPoolProfiles[0].count"]);
+        });
+
+        it("still manages the count of a fixed pool", async () => {
+            assert.deepStrictEqual((await clusterOf(args())).ignoreChanges, []);
+        });
     });
 });

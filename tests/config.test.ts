@@ -19,7 +19,7 @@ describe("stack config", () => {
             const cfg = parseStackConfig(stack, configValues(stack));
             assert.deepStrictEqual(cfg.mesh.revisions, ["asm-1-30"]);
             assert.strictEqual(cfg.mesh.ingressGateways.external, true);
-            assert.strictEqual(cfg.location, "westeurope");
+            assert.strictEqual(cfg.location, cfg.cluster.existing?.kubeconfig ? undefined : "westeurope");
         });
     }
 

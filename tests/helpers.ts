@@ -11,6 +11,17 @@ export function parseStackConfig(stack: string, values: Record<string, unknown>)
     return parseWithCatalog(stack, values, CATALOG);
 }
 
+/** The stacks whose config satisfies `pred`, e.g. those that create their cluster. */
+export function stacksWhere(pred: (config: StackConfig) => boolean): string[] {
+    return STACKS.filter((s) => pred(stackConfig(s)));
+}
+
+/** True when the stack runs Kiali (it needs observability: managed Prometheus). */
+export function runsKiali(stack: string): boolean {
+    const o = stackConfig(stack).observability;
+    return o.enabled && o.kiali.enabled;
+}
+
 /** A committed stack's validated config. */
 export function stackConfig(stack: string): StackConfig {
     return parseStackConfig(stack, configValues(stack));

@@ -112,6 +112,20 @@ describe("mesh traffic", () => {
                 assert.deepStrictEqual(run.outputs.appUrls, { pets: url(hosts.pets), bookinfo: url(hosts.bookinfo) });
             });
 
+            it("reads the add-on's gateway Service only once it exists, so a first up cannot race the add-on", async () => {
+                const run = await stackRun(stack);
+                const read = run.resources.find((r) => r.read && r.type === "kubernetes:core/v1:Service")!;
+                const waits = run.resources.filter((r) => r.type === "kubernetes:batch/v1:Job" && read.dependencies.includes(r.urn));
+                assert.strictEqual(waits.length, 1, "the read depends on a Job the provider awaits");
+                const job = waits[0].inputs as any;
+                assert.strictEqual(job.metadata.namespace, "aks-istio-ingress");
+                assert.strictEqual(job.spec.template.spec.restartPolicy, "Never");
+                assert.strictEqual(job.spec.ttlSecondsAfterFinished, undefined, "a Job deleted after it finished would be recreated on every up");
+                // Succeeds only once the Service's DNS name resolves, i.e. once the add-on created it.
+                assert.match(job.spec.template.spec.containers[0].command.join(" "), /until nslookup aks-istio-ingressgateway-external\.aks-istio-ingress\.svc\.cluster\.local\b/);
+                assert.strictEqual(job.spec.template.spec.automountServiceAccountToken, false);
+            });
+
             it("routes only to subsets a DestinationRule of the same host defines", async () => {
                 const run = await stackRun(stack);
                 const subsets = new Map(kubeObjects(run, "DestinationRule").map((d) => [d.spec.host, d.spec.subsets.map((s: any) => s.name)]));
@@ -188,8 +202,8 @@ describe("mesh traffic", () => {
                 const cms = kubeObjects(await stackRun(stack), "ConfigMap").filter((c) => c.metadata.namespace === ROOT_NAMESPACE);
                 assert.deepStrictEqual(cms.map((c) => `${c.metadata.namespace}/${c.metadata.name}`), [`${ROOT_NAMESPACE}/istio-shared-configmap-asm-1-30`]);
                 assert.deepStrictEqual(parse(cms[0].data.mesh), {
-                    // The Telemetry API writes the access logs (tests/observability.test.ts).
-                    accessLogFile: "",
+                    // With observability the Telemetry API writes the access logs (tests/observability.test.ts).
+                    accessLogFile: stackConfig(stack).observability.enabled ? "" : "/dev/stdout",
                     outboundTrafficPolicy: { mode: stackConfig(stack).mesh.outboundTrafficPolicy },
                     defaultConfig: { holdApplicationUntilProxyStarts: true },
                 });

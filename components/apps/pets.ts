@@ -72,6 +72,12 @@ export const pets: AppSpec = {
             image: "rabbitmq:4.3.2-management-alpine",
             ports: [{ name: "amqp", port: 5672, protocol: "tcp" }, { name: "management", port: 15672, protocol: "http" }],
             resources: { requests: { cpu: "10m", memory: "128Mi" }, limits: { cpu: "250m", memory: "256Mi" } },
+            files: {
+                // order-service sends to a bare queue name, AMQP 1.0 address format v1, which RabbitMQ
+                // 4.3 denies by default (amqp_address_v1_not_permitted): every order would fail while
+                // the pods look healthy. conf.d keeps the image's own defaults beside this file.
+                "/etc/rabbitmq/conf.d/90-amqp-address-v1.conf": "deprecated_features.permit.amqp_address_v1 = true\n",
+            },
             secretEnv: {
                 RABBITMQ_DEFAULT_USER: { secret: RABBITMQ, key: "username" },
                 RABBITMQ_DEFAULT_PASS: { secret: RABBITMQ, key: "password" },

@@ -67,6 +67,11 @@ export interface ServiceSpec {
     readonly securityContext?: { readonly runAsUser?: number; readonly runAsNonRoot?: boolean; readonly readOnlyRootFilesystem?: boolean };
     /** emptyDir volumes: volume name → mount path. */
     readonly emptyDirs?: Readonly<Record<string, string>>;
+    /**
+     * Configuration files mounted read-only into the container: absolute path → content. They live
+     * in one ConfigMap per service, each mounted alone so the image's other files stay in place.
+     */
+    readonly files?: Readonly<Record<string, string>>;
     readonly podAnnotations?: Readonly<Record<string, string>>;
     /** ServiceAccount (the workload's mesh identity); default the service name. */
     readonly serviceAccount?: string;

@@ -10,7 +10,8 @@ const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForR
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { monitor: unknown } } };
 import { parse } from "yaml";
-import { offlineMocks } from "./mocks";
+import * as os from "os";
+import { offlineKubeconfig, offlineMocks } from "./mocks";
 import { OFFLINE_FLAG } from "../../config";
 
 /** The repository root: where Pulumi.yaml and index.ts live. */
@@ -180,6 +181,19 @@ function toConfigStrings(values: Record<string, unknown>): Record<string, string
     return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
+let standIn: string | undefined;
+
+/** A kubeconfig file for an offline cluster (no real server or credentials), written once per process. */
+function standInKubeconfig(): string {
+    if (!standIn) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aks-istio-mesh-offline-"));
+        standIn = path.join(dir, "kubeconfig");
+        fs.writeFileSync(standIn, offlineKubeconfig("offline", false));
+        process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    }
+    return standIn;
+}
+
 /** Resolves exported Outputs to plain values, secrets redacted. */
 async function resolveOutputs(programExports: Record<string, unknown>): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
@@ -208,6 +222,10 @@ export async function runProgram(opts: { stack: string; configFile?: string; val
     pulumi.runtime.setAllConfig(toConfigStrings(values), loaded.secretKeys);
     // Tells the program it runs offline (example values allowed); `asRealEngine` lets tests see what a real run refuses.
     (globalThis as Record<symbol, unknown>)[OFFLINE_FLAG] = !opts.asRealEngine;
+    // A kubeconfig cluster (cluster.existing.kubeconfig without a path) reads $KUBECONFIG: offline it gets a
+    // stand-in without credentials, never the user's own.
+    const userKubeconfig = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = standInKubeconfig();
 
     for (const id of Object.keys(require.cache)) {
         if (id.startsWith(root + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}tools${path.sep}`) && !id.includes(`${path.sep}tests${path.sep}`)) {
@@ -228,6 +246,11 @@ export async function runProgram(opts: { stack: string; configFile?: string; val
         await waitForRPCs();
         return { project: loaded.project, stack: opts.stack, resources: monitor.records, outputs };
     } finally {
+        if (userKubeconfig === undefined) {
+            delete process.env.KUBECONFIG;
+        } else {
+            process.env.KUBECONFIG = userKubeconfig;
+        }
         Error.prepareStackTrace = prepareStackTrace;
         Error.stackTraceLimit = stackTraceLimit;
     }
