@@ -67,8 +67,8 @@ const existing = object({
 export const CREATE_ONLY = ["name", "resourceGroupName", "tier", "systemPool", "networkPolicy", "aad", "disableLocalAccounts",
     "authorizedIpRanges", "upgradeChannel", "nodeOsUpgradeChannel", "protect"] as const;
 
-/** Every Kubernetes minor some supported revision runs on, as `lo to hi` per revision. */
-function kubernetesRanges(): string {
+/** The Kubernetes range of every supported revision, as `asm-1-30: 1.32 to 1.36`. */
+export function kubernetesRanges(): string {
     return SUPPORTED_REVISIONS.map((r) => `${r.revision}: ${r.minKubernetes} to ${r.maxKubernetes}`).join(", ");
 }
 
@@ -122,5 +122,4 @@ export function createOnlyKeysSet(raw: unknown): string[] {
     return raw && typeof raw === "object" ? CREATE_ONLY.filter((k) => (raw as Record<string, unknown>)[k] !== undefined) : [];
 }
 
-export { kubernetesRanges };
 export type ClusterInput = z.output<typeof cluster>;

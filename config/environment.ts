@@ -26,7 +26,7 @@ export interface EnvironmentConfig {
     readonly declared: boolean;
 }
 
-/** `workloads`: how the app workloads run. */
+/** `aks-istio-mesh:workloads`: how the app workloads run. */
 export const workloads = object({
     /** The older spelling of environment.highAvailability; both may be given if they agree. */
     highAvailability: boolean().optional(),

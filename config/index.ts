@@ -4,15 +4,14 @@
  * result to the components' Args; nothing here knows the components.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
 import { isCompatible, revisionListProblems, SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
 import { AppConfig, podLabels, resolveApps } from "./apps";
-import { cluster, ClusterInput, createOnlyKeysSet, kubernetesRanges } from "./cluster";
+import { cluster, ClusterInput, createOnlyKeysSet, KUBELOGIN_MODES, kubernetesRanges } from "./cluster";
 import { environment, EnvironmentConfig, packEnvironment, workloads } from "./environment";
 import { ingress, IngressConfig } from "./ingress";
 import { mesh, MeshConfig, MtlsException } from "./mesh";
 import { observability, ObservabilityConfig } from "./observability";
-import { describe, fail, key, parseWith, PROJECT, text } from "./schema";
+import { decodeText, describe, fail, key, parseWith, PROJECT, text } from "./schema";
 
 export { PROJECT } from "./schema";
 export type { AppConfig, AppSpec, ServiceSpec } from "./apps";
@@ -24,7 +23,7 @@ export type { AlertsConfig, ObservabilityConfig } from "./observability";
 
 /** How the stack reaches its cluster: one it creates, an AKS cluster it looks up, or a kubeconfig. */
 export type ExistingCluster =
-    | { readonly aks: { readonly resourceGroupName: string; readonly name: string; readonly kubeloginMode: NonNullable<NonNullable<ClusterInput["aad"]>["kubeloginMode"]> }; readonly kubeconfig?: undefined }
+    | { readonly aks: { readonly resourceGroupName: string; readonly name: string; readonly kubeloginMode: (typeof KUBELOGIN_MODES)[number] }; readonly kubeconfig?: undefined }
     | { readonly kubeconfig: { readonly path?: string; readonly context?: string }; readonly aks?: undefined };
 
 export type ClusterConfig = Omit<ClusterInput, "name" | "resourceGroupName" | "existing"> & {
@@ -49,23 +48,10 @@ export interface StackConfig {
 
 const TOP_LEVEL_KEYS = ["cluster", "mesh", "apps", "workloads", "ingress", "observability", "environment"] as const;
 
-/**
- * A top-level value stored as text that holds a list or map (`pulumi config set key '[a, b]'`):
- * read as JSON, else YAML, else refused by name.
- */
+/** A top-level value, with a list or map stored as text read as what it holds. */
 function decode(k: string, v: unknown): unknown {
-    if (typeof v !== "string" || !/^\s*[[{]/.test(v)) {
-        return v;
-    }
-    try {
-        return JSON.parse(v);
-    } catch {
-        try {
-            return parseYaml(v);
-        } catch (e) {
-            return fail(k, `holds the text ${describe(v)}, which is neither JSON nor YAML (${(e as Error).message.split("\n")[0]}); write it as YAML in the stack file`);
-        }
-    }
+    const decoded = decodeText(v);
+    return "problem" in decoded ? fail(k, decoded.problem) : decoded.value;
 }
 
 function checkKubernetesVersion(c: ClusterInput, m: MeshConfig): void {
@@ -285,16 +271,7 @@ export function packSettings(config: StackConfig): { environment: "prod" | "dev"
     };
 }
 
-/** Every config value the engine passed in; structured values arrive as JSON text. */
-function rawConfig(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(pulumi.runtime.allConfig())) {
-        out[k] = v;
-    }
-    return out;
-}
-
-/** The stack's validated config. The only place the program reads config. */
+/** The stack's validated config, from every value the engine passed in (structured ones as JSON text). The only place the program reads config. */
 export function loadStackConfig(catalog: Readonly<Record<string, unknown>>): StackConfig {
-    return parseStackConfig(pulumi.getStack(), rawConfig(), catalog);
+    return parseStackConfig(pulumi.getStack(), pulumi.runtime.allConfig(), catalog);
 }

@@ -81,27 +81,34 @@ export function decimal(min: number, max: number, what = "a number") {
 export const boolean = () => z.boolean({ error: (iss) => `must be true or false; got ${describe(iss.input)}` });
 
 /**
- * Accepts a list or map given as text, as `pulumi config set key '[a, b]'` stores it: the text is
- * read as JSON, else as YAML; text that is neither is refused by name.
+ * A list or map stored as text, as `pulumi config set key '[a, b]'` stores it (and as the engine hands
+ * structured values to the program): read as JSON, else as YAML. Other values pass unchanged;
+ * `{ problem }` when the text is neither.
  */
-function structured<T extends z.ZodType>(schema: T, what: "list" | "map") {
-    return z.preprocess((value, ctx) => {
-        if (typeof value !== "string" || !/^\s*[[{]/.test(value)) {
-            return value;
-        }
+export function decodeText(value: unknown): { value: unknown } | { problem: string } {
+    if (typeof value !== "string" || !/^\s*[[{]/.test(value)) {
+        return { value };
+    }
+    try {
+        return { value: JSON.parse(value) };
+    } catch {
         try {
-            return JSON.parse(value);
-        } catch {
-            try {
-                return parseYaml(value);
-            } catch (e) {
-                ctx.addIssue({
-                    code: "custom", input: value,
-                    message: `holds the text ${describe(value)}, which is neither JSON nor YAML (${(e as Error).message.split("\n")[0]}); write it as a YAML ${what} in the stack file`,
-                });
-                return z.NEVER;
-            }
+            return { value: parseYaml(value) };
+        } catch (e) {
+            return { problem: `holds the text ${describe(value)}, which is neither JSON nor YAML (${(e as Error).message.split("\n")[0]}); write it as YAML in the stack file` };
         }
+    }
+}
+
+/** Accepts a list or map given as text (see decodeText); text that is neither JSON nor YAML is refused by name. */
+function structured<T extends z.ZodType>(schema: T) {
+    return z.preprocess((value, ctx) => {
+        const decoded = decodeText(value);
+        if ("problem" in decoded) {
+            ctx.addIssue({ code: "custom", input: value, message: decoded.problem });
+            return z.NEVER;
+        }
+        return decoded.value;
     }, schema);
 }
 
@@ -113,7 +120,7 @@ const missing = (opts: Required, input: unknown, otherwise: string) => (input ==
 export function list<T extends z.ZodType>(item: T, opts: { min?: number; minMessage?: string } & Required = {}) {
     const schema = z.array(item, { error: (iss) => missing(opts, iss.input, `must be a list; got ${describe(iss.input)}`) })
         .min(opts.min ?? 0, { error: () => opts.minMessage ?? `needs at least ${opts.min} item(s)` });
-    return structured(schema, "list");
+    return structured(schema);
 }
 
 /** A map of string keys to `value`; `keyCheck` refuses a key by its own path. */
@@ -127,7 +134,7 @@ export function record<T extends z.ZodType>(value: T, keyCheck?: (k: string) => 
                 }
             }
         });
-    return structured(schema, "map");
+    return structured(schema);
 }
 
 /** An object with exactly these keys; any other key is refused by name. */
@@ -137,7 +144,7 @@ export function object<S extends z.ZodRawShape>(shape: S, opts: Required = {}) {
         error: (iss) => iss.code === "unrecognized_keys" ? `unknown key; allowed keys: ${allowed}`
             : missing(opts, iss.input, `must be an object with keys ${allowed}; got ${describe(iss.input)}`),
     });
-    return structured(schema, "map");
+    return structured(schema);
 }
 
 /** Refuses duplicates in a list of names, naming the first repeat at `path` (relative to the refinement). */
