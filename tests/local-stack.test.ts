@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import { REDACTED, ROOT } from "../tools/offline/runtime";
-import { kubeObjects, stackConfig, stackRun } from "./helpers";
+import { kubeObjects, stackConfig, stackRun, variantRun } from "./helpers";
 
 /** The local stack: the existing-cluster mode through a kubeconfig, for the local control plane. */
 describe("local stack (existing cluster through a kubeconfig)", () => {
@@ -38,5 +38,24 @@ describe("local stack (existing cluster through a kubeconfig)", () => {
     it("lets the pack allow only the stack's revisions, as no ManagedCluster tells it", () => {
         const pack = JSON.parse(fs.readFileSync(`${ROOT}/policy-pack/config/local.json`, "utf8"));
         assert.deepStrictEqual(pack["namespace-revision-on-cluster"], { allowedRevisions: ["asm-1-30"] });
+    });
+});
+
+describe("an existing AKS cluster (cluster.existing.aks)", () => {
+    const aks = (v: Record<string, any>) => {
+        v["aks-istio-mesh:cluster"] = { kubernetesVersion: "1.34", existing: { aks: { resourceGroupName: "rg-platform", name: "aks-platform" } } };
+    };
+
+    it("looks the cluster up instead of creating one, and hangs the stack's monitoring on it", async () => {
+        const run = await variantRun("prod", aks);
+        const types = new Set(run.resources.map((r) => r.type));
+        assert.ok(!types.has("azure-native:containerservice:ManagedCluster"), "no cluster created");
+        assert.ok(!types.has("azure-native:resources:ResourceGroup"), "no resource group created");
+        const clusterId = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-platform/providers/Microsoft.ContainerService/managedClusters/aks-platform";
+        assert.strictEqual(run.outputs.clusterId, clusterId);
+        assert.strictEqual(run.outputs.clusterName, "aks-platform");
+        const dcra = run.resources.find((r) => r.type === "azure-native:monitor:DataCollectionRuleAssociation");
+        assert.strictEqual(dcra?.inputs.resourceUri, clusterId, "metrics are collected from the looked-up cluster");
+        assert.ok(types.has("kubernetes:networking.istio.io/v1:Gateway"));
     });
 });
