@@ -38,6 +38,15 @@ describe("stack config", () => {
         assert.strictEqual(prod.protect, true);
     });
 
+    it("reads the environment from the stack file, and infers it for files older than the key", () => {
+        const kind = (stack: string, edit: (v: Record<string, any>) => void = () => undefined) => parseStackConfig(stack, configValues(stack, edit)).environment;
+        assert.deepStrictEqual(kind("dev"), { kind: "development", highAvailability: false, requireTls: false, declared: true });
+        assert.deepStrictEqual(kind("prod"), { kind: "production", highAvailability: true, requireTls: true, declared: true });
+        const undeclared = (v: Record<string, any>) => { delete v["aks-istio-mesh:environment"]; };
+        assert.strictEqual(kind("dev", undeclared).kind, "development");
+        assert.strictEqual(kind("prod", undeclared).kind, "production", "workloads.highAvailability: true marks an older file as production");
+    });
+
     it("accepts two consecutive revisions for a canary upgrade", () => {
         const cfg = parseStackConfig("dev", configValues("dev", (v) => { v["aks-istio-mesh:mesh"].revisions = ["asm-1-29", "asm-1-30"]; }));
         assert.deepStrictEqual(cfg.mesh.revisions, ["asm-1-29", "asm-1-30"]);
