@@ -1,6 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig, PROJECT } from "./config";
-import { AksCluster } from "./components/cluster";
+import { loadStackConfig, PROJECT, refusePlaceholders } from "./config";
+import { CATALOG } from "./components/apps/catalog";
+import { AksCluster, MeshCluster } from "./components/cluster";
+import { ExistingCluster } from "./components/existing-cluster";
 import { MeshApp } from "./components/app";
 import { Ingress } from "./components/ingress";
 import { Kiali } from "./components/kiali";
@@ -12,12 +14,22 @@ import { egressHost } from "./components/authz";
 import { AppTrafficPolicy } from "./components/traffic";
 import { INGRESS_NAMESPACE } from "./policy-pack/lib/aks";
 
-const config = loadStackConfig();
+const config = loadStackConfig(CATALOG);
+// Stop a real preview or up that still carries the repository's example values, before anything is registered.
+refusePlaceholders(config);
 const observability = config.observability;
 const tags = { project: PROJECT, stack: config.stack, "managed-by": "pulumi" };
+// Config requires a location unless the cluster is a kubeconfig, where nothing Azure is created.
+const location = config.location ?? "";
+const existing = config.cluster.existing;
 
-const cluster = new AksCluster("aks", {
-    location: config.location,
+const cluster: MeshCluster = existing ? new ExistingCluster("cluster", {
+    aks: existing.aks,
+    kubeconfig: existing.kubeconfig,
+    revisions: config.mesh.revisions,
+    ingressGateways: config.mesh.ingressGateways,
+}) : new AksCluster("aks", {
+    location,
     resourceGroupName: config.cluster.resourceGroupName,
     clusterName: config.cluster.name,
     kubernetesVersion: config.cluster.kubernetesVersion,
@@ -48,24 +60,28 @@ new MeshBaseline("mesh", {
     tracingCollector,
 }, kubernetes);
 
-const monitoring = observability.enabled
+// The cluster's Azure ids; absent only for a kubeconfig cluster, where config refuses observability.
+const azure = cluster.clusterId && cluster.resourceGroupName && cluster.oidcIssuerUrl
+    ? { clusterId: cluster.clusterId, resourceGroupName: cluster.resourceGroupName, oidcIssuerUrl: cluster.oidcIssuerUrl }
+    : undefined;
+const monitoring = observability.enabled && azure
     ? new Observability("observability", {
-        location: config.location,
-        resourceGroupName: cluster.resourceGroupName,
+        location,
+        resourceGroupName: azure.resourceGroupName,
         clusterName: config.cluster.name,
-        clusterId: cluster.clusterId,
+        clusterId: azure.clusterId,
         grafana: observability.grafana,
         alerts: observability.alerts,
         tags,
     })
     : undefined;
-if (observability.enabled) {
+if (monitoring) {
     new MeshTelemetry("telemetry", {
         accessLogs: config.mesh.accessLogs,
         tracingSamplingPercent: observability.tracing?.samplingPercent,
     }, kubernetes);
 }
-const kiali = monitoring && observability.kiali.enabled
+const kiali = monitoring && azure && observability.kiali.enabled
     ? new Kiali("kiali", {
         revision: config.mesh.revisions[config.mesh.revisions.length - 1],
         outboundTrafficPolicy: config.mesh.outboundTrafficPolicy,
@@ -75,10 +91,10 @@ const kiali = monitoring && observability.kiali.enabled
         highAvailability: config.workloads.highAvailability,
         workspaceId: monitoring.workspaceId,
         queryEndpoint: monitoring.queryEndpoint,
-        oidcIssuerUrl: cluster.oidcIssuerUrl,
+        oidcIssuerUrl: azure.oidcIssuerUrl,
         clusterName: config.cluster.name,
-        location: config.location,
-        resourceGroupName: cluster.resourceGroupName,
+        location,
+        resourceGroupName: azure.resourceGroupName,
         tags,
     }, kubernetes)
     : undefined;

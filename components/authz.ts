@@ -1,4 +1,3 @@
-import type { MtlsException } from "../config";
 import { ROOT_NAMESPACE } from "../policy-pack/lib/aks";
 import { serviceAccountName } from "./app";
 import type { AppSpec } from "./apps/spec";
@@ -56,6 +55,18 @@ export function authorizationRules(app: AppSpec, gatewayPrincipal: string | unde
             })),
         },
     }));
+}
+
+/** A reviewed carve-out from STRICT mTLS: the selected workloads (or one port of them) accept plain text. */
+export interface MtlsException {
+    /** Namespace of the workloads. */
+    readonly namespace: string;
+    /** Pod labels of the workloads relaxed. */
+    readonly selector: Readonly<Record<string, string>>;
+    /** Only this (container) port is PERMISSIVE; omit for every port of the workloads. */
+    readonly port?: number;
+    /** Why the exception exists, for reviewers. */
+    readonly reason: string;
 }
 
 /** A named PeerAuthentication of an app namespace. */

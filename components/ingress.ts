@@ -1,13 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as k8s from "@pulumi/kubernetes";
-import type { ResilienceConfig } from "../config";
 import { INGRESS_NAMESPACE, IngressGatewayInfo } from "../policy-pack/lib/aks";
 import type { AppSpec } from "./apps/spec";
 import type { AppTraffic } from "./apps/traffic";
 import { istioObject } from "./istio";
 import { roleDefinitionId, ROLES } from "./roles";
-import { gatewaySpec, ingressVirtualService } from "./routing";
+import { gatewaySpec, ingressVirtualService, ResilienceConfig } from "./routing";
 
 /** Name of the Gateway in aks-istio-ingress and of the synced TLS secret beside it. */
 const GATEWAY_NAME = "mesh-ingress";

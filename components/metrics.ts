@@ -1,11 +1,26 @@
 import { stringify } from "yaml";
-import type { AlertsConfig } from "../config";
 import { ROOT_NAMESPACE } from "../policy-pack/lib/aks";
 
 /**
  * Pure pieces of the mesh's metrics: what managed Prometheus scrapes of Istio (its ama-metrics
  * agent reads extra scrape jobs from a ConfigMap) and the golden-signal alerts evaluated on them.
  */
+
+/** Thresholds of the mesh's golden-signal alerts. */
+export interface AlertsConfig {
+    /** Share of a service's requests answered 5xx, in percent, above which it alerts. */
+    readonly errorRatePercent: number;
+    /** p99 request latency per service, in milliseconds, above which it alerts. */
+    readonly latencyP99Ms: number;
+    /** Fewer istiod instances up than this alerts. */
+    readonly istiodMinUp: number;
+    /** CPU of one istio-proxy container, in millicores, above which it alerts. */
+    readonly sidecarCpuMillicores: number;
+    /** How long a condition must hold before the alert fires, in minutes. */
+    readonly forMinutes: number;
+    /** Azure Monitor action group the alerts notify; omit to only record them in Azure Monitor. */
+    readonly actionGroupId?: string;
+}
 
 /** Where ama-metrics looks for custom scrape jobs, and the key it reads. */
 export const SCRAPE_CONFIG_MAP = { name: "ama-metrics-prometheus-config", namespace: "kube-system", key: "prometheus-config" } as const;

@@ -3,8 +3,7 @@ import * as alertsmanagement from "@pulumi/azure-native/alertsmanagement";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as dashboard from "@pulumi/azure-native/dashboard";
 import * as monitor from "@pulumi/azure-native/monitor";
-import type { AlertsConfig } from "../config";
-import { goldenSignalRules } from "./metrics";
+import { AlertsConfig, goldenSignalRules } from "./metrics";
 import { roleDefinitionId, ROLES } from "./roles";
 
 /** An Azure resource name from a prefix and the cluster name, cut to the type's length limit. */

@@ -1,4 +1,3 @@
-import type { ResilienceConfig } from "../config";
 import type { AppSpec, IngressSpec, ServiceSpec } from "./apps/spec";
 import { isHttpService, ServiceTraffic, versionsOf } from "./apps/traffic";
 import { INGRESS_NAMESPACE } from "../policy-pack/lib/aks";
@@ -11,6 +10,18 @@ import { DestinationRuleSpec, EnvoyFilterSpec, GatewaySpec, HttpRoute, VirtualSe
 
 export function serviceHost(service: string, namespace: string): string {
     return `${service}.${namespace}.svc.cluster.local`;
+}
+
+/** Timeouts, retries, connection pool and outlier detection every service gets. */
+export interface ResilienceConfig {
+    /** Timeout of a request, e.g. 15s. */
+    readonly timeout: string;
+    /** Retries of requests that never reached the app. */
+    readonly retries: { readonly attempts: number; readonly perTryTimeout: string; readonly retryOn: string };
+    /** Connection pool limits of every DestinationRule. */
+    readonly connectionPool: { readonly maxConnections: number; readonly http1MaxPendingRequests: number; readonly http2MaxRequests: number };
+    /** Ejection of failing endpoints. */
+    readonly outlierDetection: { readonly consecutive5xxErrors: number; readonly interval: string; readonly baseEjectionTime: string; readonly maxEjectionPercent: number };
 }
 
 type Destination = NonNullable<HttpRoute["route"]>[number];

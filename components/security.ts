@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { MtlsException } from "../config";
 import type { AppSpec } from "./apps/spec";
-import { authorizationRules, peerAuthentications, sidecarSpec } from "./authz";
+import { authorizationRules, MtlsException, peerAuthentications, sidecarSpec } from "./authz";
 import { istioObject } from "./istio";
 
 /** Arguments of {@link AppSecurityPolicy}. */

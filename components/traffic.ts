@@ -1,9 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { ResilienceConfig } from "../config";
 import type { AppSpec } from "./apps/spec";
 import type { AppTraffic } from "./apps/traffic";
 import { istioObject } from "./istio";
-import { destinationRule, meshVirtualService, rateLimitFilter } from "./routing";
+import { destinationRule, meshVirtualService, rateLimitFilter, ResilienceConfig } from "./routing";
 
 /** Arguments of {@link AppTrafficPolicy}. */
 export interface AppTrafficPolicyArgs {

@@ -5,12 +5,13 @@ import { AksCluster, AksClusterArgs } from "../components/cluster";
 import { withKubeloginMode } from "../components/kubeconfig";
 import { offlineKubeconfig, offlineMocks } from "../tools/offline/mocks";
 import { runComponents } from "./component-run";
-import { one, ofType, STACKS, stackRun, variantRun } from "./helpers";
+import { ofType, one, stackConfig, stackRun, stacksWhere, variantRun } from "./helpers";
 
 const MC = "azure-native:containerservice:ManagedCluster";
 
 describe("AksCluster", () => {
-    for (const stack of STACKS) {
+    // Stacks on an existing cluster create none (tests/local-stack.test.ts).
+    for (const stack of stacksWhere((c) => !c.cluster.existing)) {
         describe(`${stack} stack`, () => {
             it("creates the cluster with the Istio add-on, its revisions and the external gateway", async () => {
                 const mc = one(await stackRun(stack), MC).inputs as any;
@@ -18,7 +19,7 @@ describe("AksCluster", () => {
                     mode: "Istio",
                     istio: { revisions: ["asm-1-30"], components: { ingressGateways: [{ mode: "External", enabled: true }] } },
                 });
-                assert.strictEqual(mc.resourceName, `aks-istio-mesh-${stack}`);
+                assert.strictEqual(mc.resourceName, stackConfig(stack).cluster.name);
                 assert.strictEqual(mc.oidcIssuerProfile.enabled, true);
                 assert.strictEqual(mc.securityProfile.workloadIdentity.enabled, true);
                 assert.strictEqual(mc.identity.type, "SystemAssigned");
@@ -32,7 +33,7 @@ describe("AksCluster", () => {
                 const run = await stackRun(stack);
                 const provider = one(run, "pulumi:providers:kubernetes");
                 assert.strictEqual(provider.inputs.kubeconfig, REDACTED, "the kubeconfig must be secret");
-                assert.match(String(provider.inputs.clusterIdentifier), /managedClusters\/aks-istio-mesh-/);
+                assert.ok(String(provider.inputs.clusterIdentifier).endsWith(`/managedClusters/${stackConfig(stack).cluster.name}`));
                 assert.ok(provider.dependencies.includes(one(run, MC).urn), "the provider depends on the cluster");
                 const k8s = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:"));
                 for (const r of k8s) {
@@ -42,8 +43,8 @@ describe("AksCluster", () => {
 
             it("exports the cluster, its revisions, the ingress gateway and a secret kubeconfig", async () => {
                 const out = (await stackRun(stack)).outputs;
-                assert.strictEqual(out.clusterName, `aks-istio-mesh-${stack}`);
-                assert.match(String(out.clusterId), /^\/subscriptions\/.+\/managedClusters\/aks-istio-mesh-/);
+                assert.strictEqual(out.clusterName, stackConfig(stack).cluster.name);
+                assert.match(String(out.clusterId), new RegExp(`^/subscriptions/.+/managedClusters/${stackConfig(stack).cluster.name}$`));
                 assert.deepStrictEqual(out.revisions, ["asm-1-30"]);
                 assert.deepStrictEqual(out.ingressGateways, [{ service: "aks-istio-ingressgateway-external", namespace: "aks-istio-ingress", selector: { istio: "aks-istio-ingressgateway-external" } }]);
                 assert.strictEqual(out.kubeconfig, REDACTED);

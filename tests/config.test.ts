@@ -1,6 +1,5 @@
 import * as assert from "assert";
-import { parseStackConfig } from "../config";
-import { assertRefused, configValues, STACKS } from "./helpers";
+import { assertRefused, configValues, parseStackConfig, STACKS } from "./helpers";
 
 /** Asserts the edit is refused with one message that names `key` and contains `says`. */
 function refused(edit: (v: Record<string, any>) => void, key: string, says: RegExp): void {
@@ -13,7 +12,7 @@ describe("stack config", () => {
             const cfg = parseStackConfig(stack, configValues(stack));
             assert.deepStrictEqual(cfg.mesh.revisions, ["asm-1-30"]);
             assert.strictEqual(cfg.mesh.ingressGateways.external, true);
-            assert.strictEqual(cfg.location, "westeurope");
+            assert.strictEqual(cfg.location, cfg.cluster.existing?.kubeconfig ? undefined : "westeurope");
         });
     }
 
@@ -30,6 +29,15 @@ describe("stack config", () => {
         assert.strictEqual(prod.aad?.kubeloginMode, "azurecli");
         assert.strictEqual(prod.disableLocalAccounts, true);
         assert.strictEqual(prod.protect, true);
+    });
+
+    it("reads the environment from the stack file, and infers it for files older than the key", () => {
+        const kind = (stack: string, edit: (v: Record<string, any>) => void = () => undefined) => parseStackConfig(stack, configValues(stack, edit)).environment;
+        assert.deepStrictEqual(kind("dev"), { kind: "development", highAvailability: false, requireTls: false, declared: true });
+        assert.deepStrictEqual(kind("prod"), { kind: "production", highAvailability: true, requireTls: true, declared: true });
+        const undeclared = (v: Record<string, any>) => { delete v["aks-istio-mesh:environment"]; };
+        assert.strictEqual(kind("dev", undeclared).kind, "development");
+        assert.strictEqual(kind("prod", undeclared).kind, "production", "workloads.highAvailability: true marks an older file as production");
     });
 
     it("accepts two consecutive revisions for a canary upgrade", () => {

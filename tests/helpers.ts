@@ -1,8 +1,32 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { loadConfig, ResourceRecord, runProgram, StackRun } from "../tools/offline/runtime";
+import { CATALOG } from "../components/apps/catalog";
+import { parseStackConfig as parseWithCatalog, StackConfig } from "../config";
+import { loadConfig, ResourceRecord, runProgram, StackRun, stackNames } from "../tools/offline/runtime";
 
-export const STACKS = ["dev", "prod"] as const;
+/** Every stack of the project: one per Pulumi.<stack>.yaml, so a stack file added is a stack tested. */
+export const STACKS: readonly string[] = stackNames();
+
+/** Validates raw stack config the way the program does, with the built-in app catalog. */
+export function parseStackConfig(stack: string, values: Record<string, unknown>): StackConfig {
+    return parseWithCatalog(stack, values, CATALOG);
+}
+
+/** The stacks whose config satisfies `pred`, e.g. those that create their cluster. */
+export function stacksWhere(pred: (config: StackConfig) => boolean): string[] {
+    return STACKS.filter((s) => pred(stackConfig(s)));
+}
+
+/** True when the stack runs Kiali (it needs observability: managed Prometheus). */
+export function runsKiali(stack: string): boolean {
+    const o = stackConfig(stack).observability;
+    return o.enabled && o.kiali.enabled;
+}
+
+/** A committed stack's validated config. */
+export function stackConfig(stack: string): StackConfig {
+    return parseStackConfig(stack, configValues(stack));
+}
 
 const cache = new Map<string, Promise<StackRun>>();
 

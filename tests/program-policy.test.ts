@@ -2,9 +2,11 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { evaluate, KubeObject, POLICIES, toPolicyObject, toPolicyPackConfig } from "../policy-pack/rules";
-import { parseStackConfig } from "../config";
 import { ROOT, StackRun } from "../tools/offline/runtime";
-import { configValues, STACKS, stackRun, variantRun } from "./helpers";
+import * as os from "os";
+import { packSettings } from "../config";
+import { policyConfigFile, policyConfigText } from "../tools/policy-config";
+import { configValues, parseStackConfig, stackConfig, stackRun, STACKS, variantRun } from "./helpers";
 
 type Obj = Record<string, any>;
 
@@ -66,7 +68,7 @@ describe("the program's own output under the policy pack", () => {
         it(`${stack}: no mandatory violation, and only the advisories the design accepts`, async () => {
             const violations = evaluate(objectsOf(await stackRun(stack)) as KubeObject[], { policies: policyFile(stack) });
             assert.deepStrictEqual(violations.filter((v) => v.enforcement === "mandatory"), []);
-            const accepted = stack === "dev"
+            const accepted = stackConfig(stack).environment.kind === "development"
                 ? ["envoy-filter-unsupported bookinfo/productpage-local-ratelimit", "gateway-wildcard-host-dev aks-istio-ingress/mesh-ingress"]
                 : ["envoy-filter-unsupported bookinfo/productpage-local-ratelimit", "workload-availability pets/rabbitmq", "workload-availability pets/rabbitmq"];
             assert.deepStrictEqual(violations.map((v) => `${v.policy} ${v.namespace}/${v.name}`).sort(), accepted);
@@ -86,12 +88,32 @@ describe("the program's own output under the policy pack", () => {
         });
     }
 
-    it("keeps each stack's policy config in step with its stack config", () => {
-        for (const stack of STACKS) {
-            const exceptions = parseStackConfig(stack, configValues(stack)).mesh.mtlsExceptions;
-            const expected = toPolicyPackConfig({ environment: stack, ...(exceptions.length > 0 ? { mtlsExceptions: [...exceptions] } : {}) });
-            assert.deepStrictEqual(policyFile(stack), expected, `policy-pack/config/${stack}.json must judge the ${stack} environment and approve exactly its mTLS exceptions`);
-        }
+    for (const stack of STACKS) {
+        it(`${stack}: policy-pack/config/${stack}.json is generated from the current stack file (npm run policy:config)`, () => {
+            assert.ok(fs.existsSync(policyConfigFile(stack)), `policy-pack/config/${stack}.json is missing: run npm run policy:config -- ${stack}`);
+            assert.strictEqual(fs.readFileSync(policyConfigFile(stack), "utf8"), policyConfigText(stack),
+                `policy-pack/config/${stack}.json is stale: run npm run policy:config -- ${stack}`);
+        });
+    }
+
+    it("judges a stack by the environment its file declares, not by its name", () => {
+        const generated = (file: string) => {
+            const root = fs.mkdtempSync(path.join(os.tmpdir(), "stack-env-"));
+            fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(root, "Pulumi.yaml"));
+            fs.copyFileSync(path.join(ROOT, file), path.join(root, "Pulumi.prod.yaml"));
+            fs.mkdirSync(path.join(root, "policy-pack", "config"), { recursive: true });
+            return JSON.parse(policyConfigText("prod", root));
+        };
+        const env = (c: Obj) => c["gateway-wildcard-host"].environment;
+        assert.strictEqual(env(generated("Pulumi.dev.yaml")), "dev", "a development stack file saved under the name prod is still development");
+        assert.strictEqual(env(generated("Pulumi.prod.yaml")), "prod");
+        assert.strictEqual(env(policyFile("prod")), "prod");
+    });
+
+    it("approves exactly the stack's mTLS exceptions in its generated policy config", () => {
+        const exception = { namespace: "pets", selector: { app: "rabbitmq" }, port: 15672, reason: "management UI scraped from outside the mesh" };
+        const config = parseStackConfig("dev", configValues("dev", (v) => { v["aks-istio-mesh:mesh"].mtlsExceptions = [exception]; }));
+        assert.deepStrictEqual(toPolicyPackConfig(packSettings(config))["peer-authentication-strict"], { mtlsExceptions: [exception] });
     });
 
     it("refuses an mTLS exception the stack's policy file does not approve", async () => {

@@ -1,12 +1,11 @@
 import * as assert from "assert";
 import { parse } from "yaml";
-import { parseStackConfig } from "../config";
 import { REVISION_ANNOTATION } from "../components/app";
 import { INGRESS_GATEWAYS, ROOT_NAMESPACE } from "../policy-pack/lib/aks";
 import type { KubeObject } from "../policy-pack/rules/types";
 import { OFFLINE_INGRESS_IP } from "../tools/offline/mocks";
 import { loadSchemaBundle, schemaDirForRevision, validateObjects } from "../tools/schema";
-import { assertRefused, configValues, kubeObjects, ofType, one, STACKS, stackRun, variantRun } from "./helpers";
+import { assertRefused, configValues, kubeObjects, ofType, one, parseStackConfig, stackConfig, stackRun, STACKS, variantRun } from "./helpers";
 
 const APPS = "aks-istio-mesh:apps";
 const MESH = "aks-istio-mesh:mesh";
@@ -61,13 +60,12 @@ describe("mesh traffic", () => {
                 assert.strictEqual(kubeObjects(run, "Gateway").length, 1);
                 assert.deepStrictEqual(gw.spec.selector, INGRESS_GATEWAYS.External.selector);
                 assert.ok(gw.spec.servers.every((s: any) => INGRESS_GATEWAYS.External.ports.includes(s.port.number)));
-                const hosts = stack === "prod"
-                    ? ["pets/store.contoso.example", "bookinfo/bookinfo.contoso.example"]
-                    : ["pets/*", "bookinfo/bookinfo.dev.internal"];
+                const { hosts: byApp, tls } = stackConfig(stack).ingress;
+                const hosts = [`pets/${byApp.pets}`, `bookinfo/${byApp.bookinfo}`];
                 for (const s of gw.spec.servers) {
                     assert.deepStrictEqual(s.hosts, hosts);
                 }
-                if (stack === "prod") {
+                if (tls) {
                     assert.deepStrictEqual(gw.spec.servers.map((s: any) => [s.port.number, s.tls]), [
                         [80, { httpsRedirect: true }],
                         [443, { mode: "SIMPLE", credentialName: "mesh-ingress-tls", minProtocolVersion: "TLSV1_2" }],
@@ -87,12 +85,12 @@ describe("mesh traffic", () => {
                     return { hosts: vs.spec.hosts, match: h.match, to: h.route.map((d: any) => `${d.destination.host}:${d.destination.port.number}`) };
                 };
                 assert.deepStrictEqual(route("pets"), {
-                    hosts: [stack === "prod" ? "store.contoso.example" : "*"],
+                    hosts: [stackConfig(stack).ingress.hosts.pets],
                     match: [{ uri: { prefix: "/" } }],
                     to: ["store-front.pets.svc.cluster.local:8080"],
                 });
                 assert.deepStrictEqual(route("bookinfo"), {
-                    hosts: [stack === "prod" ? "bookinfo.contoso.example" : "bookinfo.dev.internal"],
+                    hosts: [stackConfig(stack).ingress.hosts.bookinfo],
                     match: [{ uri: { exact: "/productpage" } }, { uri: { prefix: "/static" } }, { uri: { exact: "/login" } }, { uri: { exact: "/logout" } }, { uri: { prefix: "/api/v1/products" } }],
                     to: ["productpage.bookinfo.svc.cluster.local:9080"],
                 });
@@ -103,9 +101,9 @@ describe("mesh traffic", () => {
                 const read = run.resources.filter((r) => r.read);
                 assert.deepStrictEqual(read.map((r) => [r.type, r.id]), [["kubernetes:core/v1:Service", "aks-istio-ingress/aks-istio-ingressgateway-external"]]);
                 assert.strictEqual(run.outputs.ingressAddress, OFFLINE_INGRESS_IP);
-                assert.deepStrictEqual(run.outputs.appUrls, stack === "prod"
-                    ? { pets: "https://store.contoso.example/", bookinfo: "https://bookinfo.contoso.example/" }
-                    : { pets: `http://${OFFLINE_INGRESS_IP}/`, bookinfo: "http://bookinfo.dev.internal/" });
+                const { hosts, tls } = stackConfig(stack).ingress;
+                const url = (host: string) => `${tls ? "https" : "http"}://${host === "*" ? OFFLINE_INGRESS_IP : host}/`;
+                assert.deepStrictEqual(run.outputs.appUrls, { pets: url(hosts.pets), bookinfo: url(hosts.bookinfo) });
             });
 
             it("reads the add-on's gateway Service only once it exists, so a first up cannot race the add-on", async () => {
@@ -167,10 +165,10 @@ describe("mesh traffic", () => {
                 assert.strictEqual(http[http.length - 1].match, undefined, "the last route catches everything");
             });
 
-            it(`${stack === "dev" ? "injects" : "does not inject"} ratings faults for jason`, async () => {
+            it(`${stackConfig(stack).mesh.faultInjection ? "injects" : "does not inject"} ratings faults for jason`, async () => {
                 const run = await stackRun(stack);
                 const faults = kubeObjects(run, "VirtualService").flatMap((vs) => vs.spec.http.filter((h: any) => h.fault).map((h: any) => [vs.metadata.name, h]));
-                if (stack === "prod") {
+                if (!stackConfig(stack).mesh.faultInjection) {
                     assert.deepStrictEqual(faults, []);
                     return;
                 }
@@ -198,9 +196,9 @@ describe("mesh traffic", () => {
                 const cms = kubeObjects(await stackRun(stack), "ConfigMap").filter((c) => c.metadata.namespace === ROOT_NAMESPACE);
                 assert.deepStrictEqual(cms.map((c) => `${c.metadata.namespace}/${c.metadata.name}`), [`${ROOT_NAMESPACE}/istio-shared-configmap-asm-1-30`]);
                 assert.deepStrictEqual(parse(cms[0].data.mesh), {
-                    // The Telemetry API writes the access logs (tests/observability.test.ts).
-                    accessLogFile: "",
-                    outboundTrafficPolicy: { mode: stack === "prod" ? "REGISTRY_ONLY" : "ALLOW_ANY" },
+                    // With observability the Telemetry API writes the access logs (tests/observability.test.ts).
+                    accessLogFile: stackConfig(stack).observability.enabled ? "" : "/dev/stdout",
+                    outboundTrafficPolicy: { mode: stackConfig(stack).mesh.outboundTrafficPolicy },
                     defaultConfig: { holdApplicationUntilProxyStarts: true },
                 });
             });

@@ -87,10 +87,11 @@ export interface Report {
     timings: Record<string, number>;
 }
 
-/** The stack's revisions, as its ManagedCluster declares them. */
+/** The stack's revisions, as its ManagedCluster declares them, else (an existing cluster) as the program exports them. */
 function stackRevisions(run: StackRun): string[] {
     const mc = run.resources.find((r) => r.type === "azure-native:containerservice:ManagedCluster");
-    return ((mc?.inputs.serviceMeshProfile as { istio?: { revisions?: string[] } } | undefined)?.istio?.revisions) ?? [];
+    return ((mc?.inputs.serviceMeshProfile as { istio?: { revisions?: string[] } } | undefined)?.istio?.revisions)
+        ?? (Array.isArray(run.outputs.revisions) ? run.outputs.revisions as string[] : []);
 }
 
 /**
@@ -172,7 +173,9 @@ function clusterSummary(run: StackRun): string[] {
         lines.push(`  mesh         ${mesh?.mode} ${(mesh?.istio?.revisions ?? []).join(" + ")}; ingress gateways: ${gateways.join(", ") || "none"}`);
     }
     if (provider) {
-        lines.push(`  kubernetes   provider ${provider.name}: kubeconfig ${provider.inputs.kubeconfig} from listManagedClusterUserCredentials, clusterIdentifier = cluster id`);
+        lines.push(mc
+            ? `  kubernetes   provider ${provider.name}: kubeconfig ${provider.inputs.kubeconfig} from listManagedClusterUserCredentials, clusterIdentifier = cluster id`
+            : `  kubernetes   provider ${provider.name}: kubeconfig ${provider.inputs.kubeconfig} of an existing cluster (no cluster created)`);
     }
     return lines;
 }

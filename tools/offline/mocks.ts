@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
+import { SUPPORTED_REVISIONS } from "../../policy-pack/lib/revisions";
 
 /**
  * What the providers would answer, offline: stable ids, the outputs Azure computes for a cluster,
@@ -172,6 +173,22 @@ export const offlineMocks: pulumi.runtime.Mocks = {
             case "azure-native:containerservice:listManagedClusterUserCredentials": {
                 const kubeconfig = offlineKubeconfig(inputs.resourceName, inputs.format === "exec");
                 return { kubeconfigs: [{ name: "clusterUser", value: Buffer.from(kubeconfig).toString("base64") }] };
+            }
+            case "azure-native:containerservice:getManagedCluster": {
+                // An existing AKS cluster (cluster.existing.aks). Offline there is none to ask: it runs every
+                // supported revision and both gateways, with the Key Vault add-on, so the stack's config decides.
+                const name = inputs.resourceName;
+                return {
+                    id: `${rgId(inputs.resourceGroupName)}/providers/Microsoft.ContainerService/managedClusters/${name}`,
+                    name,
+                    location: "westeurope",
+                    oidcIssuerProfile: { enabled: true, issuerURL: `https://westeurope.oic.prod-aks.azure.com/${OFFLINE_TENANT}/${guidFor(name)}/` },
+                    addonProfiles: { azureKeyvaultSecretsProvider: { enabled: true, identity: { clientId: guidFor(`${name}-kv-client`), objectId: guidFor(`${name}-kv-object`) } } },
+                    serviceMeshProfile: {
+                        mode: "Istio",
+                        istio: { revisions: SUPPORTED_REVISIONS.map((r) => r.revision), components: { ingressGateways: [{ mode: "External", enabled: true }, { mode: "Internal", enabled: true }] } },
+                    },
+                };
             }
             case "azure-native:authorization:getClientConfig":
                 return { clientId: guidFor("client"), objectId: guidFor("object"), subscriptionId: OFFLINE_SUBSCRIPTION, tenantId: OFFLINE_TENANT };

@@ -10,11 +10,18 @@ const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForR
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { monitor: unknown } } };
 import { parse } from "yaml";
+import * as os from "os";
 import { ConfigError } from "../../policy-pack/lib/errors";
-import { offlineMocks } from "./mocks";
+import { offlineKubeconfig, offlineMocks } from "./mocks";
+import { OFFLINE_FLAG } from "../../config";
 
 /** The repository root: where Pulumi.yaml and index.ts live. */
 export const ROOT = path.resolve(__dirname, "..", "..");
+
+/** The project's stacks: one per Pulumi.<stack>.yaml, so a stack file added is a stack. */
+export function stackNames(root = ROOT): string[] {
+    return fs.readdirSync(root).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
+}
 
 /** Stand-in for `secure:` config values, which need the stack's secrets provider to decrypt. */
 export const SECRET_PLACEHOLDER = "offline-secret";
@@ -86,8 +93,7 @@ export function loadConfig(stack: string, configFile?: string, root = ROOT): { p
     }
     const file = configFile ?? path.join(root, `Pulumi.${stack}.yaml`);
     if (!configFile && !fs.existsSync(file)) {
-        const known = fs.readdirSync(root).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s);
-        throw new ConfigError("--stack", `unknown stack "${stack}": ${file} does not exist; stacks here: ${known.join(", ")}`);
+        throw new ConfigError("--stack", `unknown stack "${stack}": ${file} does not exist; stacks here: ${stackNames(root).join(", ")}`);
     }
     const stackFile = readYaml(file) as { config?: Record<string, unknown> } | null;
     if (!stackFile || typeof stackFile !== "object" || (stackFile.config !== undefined && typeof stackFile.config !== "object")) {
@@ -177,6 +183,19 @@ function toConfigStrings(values: Record<string, unknown>): Record<string, string
     return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
+let standIn: string | undefined;
+
+/** A kubeconfig file for an offline cluster (no real server or credentials), written once per process. */
+function standInKubeconfig(): string {
+    if (!standIn) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aks-istio-mesh-offline-"));
+        standIn = path.join(dir, "kubeconfig");
+        fs.writeFileSync(standIn, offlineKubeconfig("offline", false));
+        process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    }
+    return standIn;
+}
+
 /** Resolves exported Outputs to plain values, secrets redacted. */
 async function resolveOutputs(programExports: Record<string, unknown>): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
@@ -194,7 +213,7 @@ async function resolveOutputs(programExports: Record<string, unknown>): Promise<
  * resource it registered. The program's own errors (e.g. a ConfigError) propagate unchanged.
  * Can be called repeatedly in one process: the program's modules are loaded afresh each time.
  */
-export async function runProgram(opts: { stack: string; configFile?: string; values?: Record<string, unknown>; root?: string }): Promise<StackRun> {
+export async function runProgram(opts: { stack: string; configFile?: string; values?: Record<string, unknown>; root?: string; asRealEngine?: boolean }): Promise<StackRun> {
     const root = opts.root ?? ROOT;
     const loaded = loadConfig(opts.stack, opts.configFile, root);
     const values = opts.values ?? loaded.values;
@@ -203,6 +222,12 @@ export async function runProgram(opts: { stack: string; configFile?: string; val
     // Swap in the recording monitor without resetting the feature flags setMocks just set.
     getStore().settings.monitor = monitor;
     pulumi.runtime.setAllConfig(toConfigStrings(values), loaded.secretKeys);
+    // Tells the program it runs offline (example values allowed); `asRealEngine` lets tests see what a real run refuses.
+    (globalThis as Record<symbol, unknown>)[OFFLINE_FLAG] = !opts.asRealEngine;
+    // A kubeconfig cluster (cluster.existing.kubeconfig without a path) reads $KUBECONFIG: offline it gets a
+    // stand-in without credentials, never the user's own.
+    const userKubeconfig = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = standInKubeconfig();
 
     for (const id of Object.keys(require.cache)) {
         if (id.startsWith(root + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}tools${path.sep}`) && !id.includes(`${path.sep}tests${path.sep}`)) {
@@ -226,6 +251,11 @@ export async function runProgram(opts: { stack: string; configFile?: string; val
         return { project: loaded.project, stack: opts.stack, resources: monitor.records, outputs };
     } finally {
         process.setSourceMapsEnabled(sourceMaps);
+        if (userKubeconfig === undefined) {
+            delete process.env.KUBECONFIG;
+        } else {
+            process.env.KUBECONFIG = userKubeconfig;
+        }
         Error.prepareStackTrace = prepareStackTrace;
         Error.stackTraceLimit = stackTraceLimit;
     }
