@@ -76,6 +76,16 @@ describe("policy: gateway-conflicts", () => {
             expect: ["gateway-ingress-enabled:IST0101"],
         },
         {
+            name: "a sub-selector binding the same gateway pods conflicts (IST0145)",
+            change: (o) => { o.push(copyOfGateway("web-gateway-2", (s) => { s.selector = { app: "aks-istio-ingressgateway-external", istio: "aks-istio-ingressgateway-external" }; })); },
+            expect: Array(4).fill("gateway-conflicts:IST0145"),
+        },
+        {
+            name: "a sub-selector matching no pod does not conflict",
+            change: (o) => { o.push(copyOfGateway("web-gateway-2", (s) => { s.selector = { app: "canary", istio: "aks-istio-ingressgateway-external" }; })); },
+            expect: [],
+        },
+        {
             name: "the same gateway name in another namespace is another gateway (IST0145)",
             change: (o) => { const g = copyOfGateway("web-gateway"); g.metadata.namespace = `${NS}-2`; o.push(g); },
             expect: Array(4).fill("gateway-conflicts:IST0145"),
