@@ -29,6 +29,27 @@ export function knownPods(objects: readonly KubeObject[]): KnownPod[] {
     ];
 }
 
+/** Node labels istiod copies onto a pod's labels when matching subsets (pilot's AugmentLabels). */
+export const TOPOLOGY = { region: "topology.kubernetes.io/region", zone: "topology.kubernetes.io/zone" } as const;
+
+/**
+ * The topology labels of the cluster's nodes, one entry per zone (AKS labels zone `<location>-<n>`), from the
+ * set's ManagedCluster: its location and the availability zones of its pools. Empty without a cluster.
+ */
+export function nodeTopologies(objects: readonly KubeObject[]): Record<string, string>[] {
+    return ofKind(objects, GK.managedCluster).flatMap((c): Record<string, string>[] => {
+        const location = asString(at(c, "properties", "location"));
+        const zones = [...new Set(asArray(at(c, "properties", "agentPoolProfiles")).flatMap((p) => asArray(at(p, "availabilityZones"))).map(String))].sort();
+        const region: Record<string, string> = location ? { [TOPOLOGY.region]: location } : {};
+        return zones.length > 0 && location ? zones.map((z) => ({ ...region, [TOPOLOGY.zone]: `${location}-${z}` })) : [region];
+    });
+}
+
+/** Each pod as it could run on each of the cluster's nodes, its labels augmented with the node's topology. */
+export function podsOnNodes(pods: readonly KnownPod[], topologies: readonly Record<string, string>[]): KnownPod[] {
+    return topologies.length === 0 ? [...pods] : pods.flatMap((p) => topologies.map((t) => ({ namespace: p.namespace, labels: { ...p.labels, ...t } })));
+}
+
 function describeSelector(selector: Record<string, string>): string {
     return Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(",");
 }

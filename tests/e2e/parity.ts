@@ -12,7 +12,7 @@ import Mocha from "mocha";
 import { evaluate, KubeObject, PackConfigInput, POLICIES } from "../../policy-pack/rules";
 import { goodMesh } from "../policy/fixtures/mesh";
 import { Case, REGISTERED_CASES } from "../policy/helpers";
-import { analysisSet, meshConfigFor } from "./support/context";
+import { analysisSet, meshConfigFile } from "./support/context";
 import { analyze, AnalyzerMessage } from "./support/istioctl";
 import { REASONS } from "./parity-reasons";
 
@@ -42,11 +42,11 @@ export interface FixtureCase {
 let loaded: FixtureCase[] | undefined;
 
 /** The good mesh plus every registered one-change break, loaded by defining (not running) the policy tests. */
-export function fixtureCases(): FixtureCase[] {
+export async function fixtureCases(): Promise<FixtureCase[]> {
     if (!loaded) {
         const mocha = new Mocha();
         fs.readdirSync(POLICY_TESTS).filter((f) => f.endsWith(".test.ts")).sort().forEach((f) => mocha.addFile(path.join(POLICY_TESTS, f)));
-        mocha.loadFiles();
+        await mocha.loadFilesAsync();
         loaded = [
             { title: "the good mesh", objects: goodMesh() },
             ...REGISTERED_CASES.map(({ test, case: c }: { test: Mocha.Test; case: Case }) => {
@@ -65,11 +65,6 @@ export interface CaseResult {
     readonly istioctl: readonly string[];
     /** Every code istioctl reported (claimed or not), with its level. */
     readonly istioctlAll: readonly AnalyzerMessage[];
-}
-
-/** The MeshConfig istiod would use: the add-on's root namespace under the stack's shared MeshConfig. */
-export function meshConfigFile(objects: readonly KubeObject[], revision: string): string {
-    return `rootNamespace: aks-istio-system\n${meshConfigFor(objects, revision) ?? ""}`;
 }
 
 export function judgeCase(istioctl: string, c: FixtureCase, claimed: ReadonlySet<string>): CaseResult {
@@ -164,10 +159,10 @@ export function renderDoc(rows: readonly CodeRow[], results: readonly CaseResult
 }
 
 /** Judges every fixture case with the given istioctl and renders the document. */
-export function parity(istioctl: string, istioctlVersion: string): { rows: CodeRow[]; doc: string; results: CaseResult[] } {
+export async function parity(istioctl: string, istioctlVersion: string): Promise<{ rows: CodeRow[]; doc: string; results: CaseResult[] }> {
     const claimed = claimedCodes();
     const codes = new Set(claimed.keys());
-    const results = fixtureCases().map((c) => judgeCase(istioctl, c, codes));
+    const results = (await fixtureCases()).map((c) => judgeCase(istioctl, c, codes));
     const rows = tabulate(results, claimed);
     return { rows, results, doc: renderDoc(rows, results, istioctlVersion) };
 }
@@ -175,7 +170,7 @@ export function parity(istioctl: string, istioctlVersion: string): { rows: CodeR
 async function main(argv: readonly string[]): Promise<number> {
     const { istioctlFor } = await import("./support/peers");
     const tool = await istioctlFor(FIXTURE_REVISION);
-    const { rows, doc } = parity(tool.path, tool.version);
+    const { rows, doc } = await parity(tool.path, tool.version);
     if (argv.includes("--write")) {
         fs.writeFileSync(DOC, doc);
         console.log(`wrote ${path.relative(process.cwd(), DOC)}`);

@@ -2,32 +2,41 @@
  * What istioctl analyze needs besides the rendered objects to judge them as a cluster would: its analyzers
  * match selectors against Pods (never pod templates) and find the ingress gateway's ports on the Service
  * selecting the gateway's pods. So the workloads get one Pod each (what their controllers create), and the
- * AKS add-on's ingress gateways (pods + Services in aks-istio-ingress, which the program only reads) are added.
+ * AKS add-on's ingress gateways (pods + Services in aks-istio-ingress, which the program only reads) are added,
+ * with the nodes (region/zone labels) the cluster's pools run, which istiod copies onto pod labels.
  */
-import { INGRESS_GATEWAYS, INGRESS_NAMESPACE, IngressGatewayInfo, sharedMeshConfigName } from "../../../policy-pack/lib/aks";
+import { INGRESS_GATEWAYS, INGRESS_NAMESPACE, IngressGatewayInfo, ROOT_NAMESPACE, sharedMeshConfigName } from "../../../policy-pack/lib/aks";
 import { KubeObject } from "../../../policy-pack/rules";
-import { labelsOf, namespaceOf, nameOf, podTemplate, WORKLOAD_KINDS, groupKind, asArray, asString, at } from "../../../policy-pack/rules/k8s";
+import { asArray, asRecord, asString, at, groupKind, labelsOf, namespaceOf, nameOf, podTemplate, WORKLOAD_KINDS } from "../../../policy-pack/rules/k8s";
+import { nodeTopologies } from "../../../policy-pack/rules/selectors";
 
-/** One Pod per workload, as its controller would create it (labels and spec from the template). */
+/** The cluster's nodes (one per zone, with the region and zone labels AKS puts on them), when the set has a cluster. */
+export function nodes(objects: readonly KubeObject[]): KubeObject[] {
+    return nodeTopologies(objects).map((labels, i) => ({ apiVersion: "v1", kind: "Node", metadata: { name: `aks-node-${i}`, labels } }));
+}
+
+/** Pods per workload as its controller would create them (labels and spec from the template), one on each node. */
 export function workloadPods(objects: readonly KubeObject[]): KubeObject[] {
-    return objects.filter((o) => WORKLOAD_KINDS.includes(groupKind(o)) && o.kind !== "Pod").map((w) => {
+    const nodeNames = nodes(objects).map((n) => n.metadata?.name as string);
+    return objects.filter((o) => WORKLOAD_KINDS.includes(groupKind(o)) && o.kind !== "Pod").flatMap((w) => {
         const template = podTemplate(w) ?? {};
-        return {
+        const spec = asRecord(at(template, "spec")) ?? {};
+        return (nodeNames.length > 0 ? nodeNames : [undefined]).map((node, i) => ({
             apiVersion: "v1",
             kind: "Pod",
             metadata: {
-                name: `${nameOf(w) ?? "workload"}-0`,
+                name: `${nameOf(w) ?? "workload"}-${i}`,
                 namespace: namespaceOf(w),
                 labels: labelsOf(template),
                 ...(at(template, "metadata", "annotations") ? { annotations: at(template, "metadata", "annotations") as Record<string, string> } : {}),
             },
-            spec: at(template, "spec") ?? {},
-        };
+            spec: node ? { ...spec, nodeName: node } : spec,
+        }));
     });
 }
 
 function gatewayObjects(gw: IngressGatewayInfo): KubeObject[] {
-    const labels = { ...gw.selector, app: gw.service };
+    const labels = { ...gw.podLabels };
     return [
         {
             apiVersion: "v1",
@@ -72,15 +81,23 @@ export function kubernetesOnly(objects: readonly KubeObject[]): KubeObject[] {
     return objects.filter((o) => o.kind !== "ManagedCluster");
 }
 
-/** The set istioctl analyze judges: the objects, their pods and the add-on's gateways. */
+/** The set istioctl analyze judges: the objects, the cluster's nodes, their pods and the add-on's gateways. */
 export function analysisSet(objects: readonly KubeObject[]): KubeObject[] {
-    return [...kubernetesOnly(objects), ...workloadPods(objects), ...addonObjects(objects)];
+    return [...kubernetesOnly(objects), ...nodes(objects), ...workloadPods(objects), ...addonObjects(objects)];
 }
 
 /** The MeshConfig the add-on merges for a revision: the `mesh` key of istio-shared-configmap-<revision>, if any. */
 export function meshConfigFor(objects: readonly KubeObject[], revision: string): string | undefined {
     const cm = objects.find((o) => o.kind === "ConfigMap" && nameOf(o) === sharedMeshConfigName(revision));
     return asString(at(cm, "data", "mesh"));
+}
+
+/**
+ * The MeshConfig istiod runs with: the add-on's own defaults that matter to analyzers (the root namespace is
+ * aks-istio-system) under the revision's shared MeshConfig, which the add-on merges over them.
+ */
+export function meshConfigFile(objects: readonly KubeObject[], revision: string): string {
+    return `rootNamespace: ${ROOT_NAMESPACE}\n${meshConfigFor(objects, revision) ?? ""}`;
 }
 
 /** The revisions a set uses: shared MeshConfig ConfigMaps, namespace revision labels and the cluster's list. */

@@ -3,8 +3,13 @@
  * versioned cache, or a build from the Go module) and tools/cluster (the local control plane). A peer that
  * cannot be had fails the run with one message naming it.
  */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { istioctlForRevision, resolveTool } from "../../../tools/upstream";
-import { startLocalCluster, stopLocalCluster } from "../../../tools/cluster";
+import { COMPONENTS, startLocalCluster, stopLocalCluster } from "../../../tools/cluster";
+import { revisionsOf } from "./context";
+import { renderedStacks } from "./stacks";
 
 /** The revision whose istioctl judges revision-independent inputs (corpus, pack fixtures): the newest pinned. */
 export const JUDGE_REVISION = "asm-1-30";
@@ -56,26 +61,42 @@ export interface LocalCluster {
     readonly server: string;
 }
 
-let cluster: Promise<LocalCluster> | undefined;
+/** Ports of the e2e control plane: apart from `npm run cluster:local`'s default 36000, so both can run. */
+const E2E_PORT_BASE = 38000;
 
-/** The local control plane (with the Istio CRDs), started on first use and stopped by the root hooks. */
+let cluster: Promise<LocalCluster> | undefined;
+let stateDir: string | undefined;
+
+/**
+ * The local control plane with the Istio CRDs of every revision the stacks run (and the judge revision),
+ * started on first use (its binaries built first when missing) in a scratch state directory, and stopped by
+ * the root hooks.
+ */
 export function localCluster(): Promise<LocalCluster> {
-    cluster ??= startLocalCluster({ log }).then(
-        (c) => ({ kubeconfig: c.kubeconfig, server: c.server }),
-        (e: Error) => { throw peerError(`cannot start the local cluster: ${e.message}`); },
-    );
+    cluster ??= (async () => {
+        const stacks = await renderedStacks();
+        const revisions = [...new Set([JUDGE_REVISION, ...stacks.flatMap((s) => revisionsOf(s.objects))])].sort();
+        for (const name of COMPONENTS) {
+            await resolveTool(name, { log }).catch((e: Error) => { throw peerError(`cannot resolve ${name}: ${e.message}`); });
+        }
+        await kubectlPath();
+        stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aks-istio-mesh-e2e-cluster-"));
+        try {
+            const c = await startLocalCluster({ stateDir, portBase: E2E_PORT_BASE, revisions, log });
+            return { kubeconfig: c.kubeconfig, server: c.server };
+        } catch (e) {
+            throw peerError(`cannot start the local cluster: ${(e as Error).message}`);
+        }
+    })();
     return cluster;
 }
 
-/** Stops the local cluster if this run started one (every process it started, by pid). */
+/** Stops the local cluster if this run started one (every process it started, by pid) and removes its state. */
 export async function stopCluster(): Promise<void> {
     if (!cluster) return;
     const started = cluster;
     cluster = undefined;
-    try {
-        await started;
-    } catch {
-        // It failed to start: stopLocalCluster still clears whatever it left.
-    }
-    await stopLocalCluster();
+    await started.catch(() => undefined);
+    if (stateDir) await stopLocalCluster({ stateDir });
+    stateDir = undefined;
 }
