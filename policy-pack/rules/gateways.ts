@@ -46,10 +46,19 @@ export const gatewaySelector: ResourceRule = {
     kinds: [GK.gateway],
     check(gw, s) {
         const value = istioLabel(gw);
-        return value !== undefined && s.gatewaySelectors.includes(value) ? [] : [{
+        if (value === undefined || !s.gatewaySelectors.includes(value)) {
+            return [{
+                code: "IST0101",
+                message: `selector ${value === undefined ? "has no istio label" : `istio=${value}`} and matches no AKS gateway (allowed: ${s.gatewaySelectors.join(", ")})`,
+            }];
+        }
+        // Any further selector label must also be on the add-on's gateway pods, or the selector matches none.
+        const pods = AKS_INGRESS.get(value)?.podLabels;
+        const selector = stringMap(at(gw, "spec", "selector"));
+        return pods && !labelsMatch(selector, pods) ? [{
             code: "IST0101",
-            message: `selector ${value === undefined ? "has no istio label" : `istio=${value}`} and matches no AKS gateway (allowed: ${s.gatewaySelectors.join(", ")})`,
-        }];
+            message: `selector ${Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(",")} matches none of the ${value} pods (labels ${Object.entries(pods).map(([k, v]) => `${k}=${v}`).join(",")})`,
+        }] : [];
     },
 };
 

@@ -61,6 +61,26 @@ export interface LocalCluster {
     readonly server: string;
 }
 
+/** The revisions the tier judges: every stack's plus the judge revision. */
+export async function revisionsUnderTest(): Promise<string[]> {
+    const stacks = await renderedStacks();
+    return [...new Set([JUDGE_REVISION, ...stacks.flatMap((s) => revisionsOf(s.objects))])].sort();
+}
+
+/**
+ * Renders the stacks and resolves every peer before any test runs (building what is missing, which takes
+ * minutes cold), so a tool that cannot be had stops the run once, with one message.
+ */
+export async function preparePeers(): Promise<void> {
+    for (const revision of await revisionsUnderTest()) {
+        await istioctlFor(revision);
+    }
+    for (const name of COMPONENTS) {
+        await resolveTool(name, { log }).catch((e: Error) => { throw peerError(`cannot resolve ${name}: ${e.message}`); });
+    }
+    await kubectlPath();
+}
+
 /** Ports of the e2e control plane: apart from `npm run cluster:local`'s default 36000, so both can run. */
 const E2E_PORT_BASE = 38000;
 
@@ -74,12 +94,8 @@ let stateDir: string | undefined;
  */
 export function localCluster(): Promise<LocalCluster> {
     cluster ??= (async () => {
-        const stacks = await renderedStacks();
-        const revisions = [...new Set([JUDGE_REVISION, ...stacks.flatMap((s) => revisionsOf(s.objects))])].sort();
-        for (const name of COMPONENTS) {
-            await resolveTool(name, { log }).catch((e: Error) => { throw peerError(`cannot resolve ${name}: ${e.message}`); });
-        }
-        await kubectlPath();
+        const revisions = await revisionsUnderTest();
+        await preparePeers();
         stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "aks-istio-mesh-e2e-cluster-"));
         try {
             const c = await startLocalCluster({ stateDir, portBase: E2E_PORT_BASE, revisions, log });
