@@ -7,13 +7,14 @@
  *   npm run parity:istioctl -- [--write]    prints the table (with --write: updates the doc)
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import Mocha from "mocha";
 import { evaluate, KubeObject, PackConfigInput, POLICIES } from "../../policy-pack/rules";
 import { goodMesh } from "../policy/fixtures/mesh";
 import { Case, REGISTERED_CASES } from "../policy/helpers";
 import { analysisSet, meshConfigFile } from "./support/context";
-import { analyze, AnalyzerMessage } from "./support/istioctl";
+import { AnalyzerMessage, analyzeAsync, mapLimit } from "./support/istioctl";
 import { REASONS } from "./parity-reasons";
 
 export const DOC = path.resolve(__dirname, "..", "..", "docs", "istioctl-parity.md");
@@ -67,9 +68,9 @@ export interface CaseResult {
     readonly istioctlAll: readonly AnalyzerMessage[];
 }
 
-export function judgeCase(istioctl: string, c: FixtureCase, claimed: ReadonlySet<string>): CaseResult {
+export async function judgeCase(istioctl: string, c: FixtureCase, claimed: ReadonlySet<string>): Promise<CaseResult> {
     const pack = [...new Set(evaluate(c.objects, c.config).flatMap((v) => (v.code ? [v.code] : [])))].sort();
-    const messages = analyze(istioctl, analysisSet(c.objects), meshConfigFile(c.objects, FIXTURE_REVISION));
+    const messages = await analyzeAsync(istioctl, analysisSet(c.objects), meshConfigFile(c.objects, FIXTURE_REVISION));
     const istioctlCodes = [...new Set(messages.map((m) => m.code).filter((code) => claimed.has(code)))].sort();
     return { title: c.title, pack, istioctl: istioctlCodes, istioctlAll: messages };
 }
@@ -162,7 +163,7 @@ export function renderDoc(rows: readonly CodeRow[], results: readonly CaseResult
 export async function parity(istioctl: string, istioctlVersion: string): Promise<{ rows: CodeRow[]; doc: string; results: CaseResult[] }> {
     const claimed = claimedCodes();
     const codes = new Set(claimed.keys());
-    const results = (await fixtureCases()).map((c) => judgeCase(istioctl, c, codes));
+    const results = await mapLimit(await fixtureCases(), os.cpus().length, (c) => judgeCase(istioctl, c, codes));
     const rows = tabulate(results, claimed);
     return { rows, results, doc: renderDoc(rows, results, istioctlVersion) };
 }

@@ -2,13 +2,14 @@
  * istioctl as a judge, offline: `validate` (istiod's webhook checks) and `analyze --use-kube=false` (the
  * analyzers) on files. Runs are synchronous with a timeout, so no istioctl outlives its call.
  */
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { ROOT_NAMESPACE } from "../../../policy-pack/lib/aks";
 import { KubeObject } from "../../../policy-pack/rules";
+import { track } from "./processes";
 
 const TIMEOUT_MS = 120_000;
 
@@ -44,26 +45,66 @@ function run(binary: string, args: readonly string[]): { status: number; stdout:
 /** istioctl analyze exits 79 when it found messages at or above the failure threshold; anything else non-zero is a crash. */
 const ANALYZE_FOUND_ISSUES = 79;
 
+function analyzeArgs(dir: string, objects: readonly KubeObject[], meshConfig?: string): string[] {
+    const file = path.join(dir, "objects.yaml");
+    fs.writeFileSync(file, toYaml(objects));
+    const args = ["analyze", "--use-kube=false", "-i", ROOT_NAMESPACE, "-o", "json", "--output-threshold", "Info"];
+    if (meshConfig !== undefined) {
+        fs.writeFileSync(path.join(dir, "mesh.yaml"), meshConfig);
+        args.push("--meshConfigFile", path.join(dir, "mesh.yaml"));
+    }
+    return [...args, file];
+}
+
+function analyzeResult(r: { status: number; stdout: string; stderr: string }): AnalyzerMessage[] {
+    if (r.status !== 0 && r.status !== ANALYZE_FOUND_ISSUES) {
+        throw new Error(`istioctl analyze failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split("\n")[0]}`);
+    }
+    const start = r.stdout.indexOf("[");
+    return start < 0 ? [] : (JSON.parse(r.stdout.slice(start)) as AnalyzerMessage[]);
+}
+
 /**
  * `istioctl analyze --use-kube=false -i aks-istio-system` on the objects, with the MeshConfig when given.
  * Every message is returned, Info included; callers decide what fails.
  */
 export function analyze(binary: string, objects: readonly KubeObject[], meshConfig?: string): AnalyzerMessage[] {
-    return withTempDir((dir) => {
-        const file = path.join(dir, "objects.yaml");
-        fs.writeFileSync(file, toYaml(objects));
-        const args = ["analyze", "--use-kube=false", "-i", ROOT_NAMESPACE, "-o", "json", "--output-threshold", "Info"];
-        if (meshConfig !== undefined) {
-            fs.writeFileSync(path.join(dir, "mesh.yaml"), meshConfig);
-            args.push("--meshConfigFile", path.join(dir, "mesh.yaml"));
+    return withTempDir((dir) => analyzeResult(run(binary, analyzeArgs(dir, objects, meshConfig))));
+}
+
+/** `analyze` without blocking, so several sets are judged at once; the child is tracked for the root hooks. */
+export async function analyzeAsync(binary: string, objects: readonly KubeObject[], meshConfig?: string): Promise<AnalyzerMessage[]> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aks-istio-mesh-e2e-"));
+    try {
+        const args = analyzeArgs(dir, objects, meshConfig);
+        const r = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve, reject) => {
+            const child = track(spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] }));
+            let stdout = "";
+            let stderr = "";
+            const timer = setTimeout(() => child.kill("SIGKILL"), TIMEOUT_MS);
+            child.stdout.on("data", (d) => { stdout += d; });
+            child.stderr.on("data", (d) => { stderr += d; });
+            child.on("error", reject);
+            child.on("close", (code) => { clearTimeout(timer); resolve({ status: code ?? -1, stdout, stderr }); });
+        });
+        return analyzeResult(r);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/** Runs `task` over `items` with at most `limit` at a time, results in input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+    const results: R[] = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const i = next++;
+            results[i] = await task(items[i]);
         }
-        const r = run(binary, [...args, file]);
-        if (r.status !== 0 && r.status !== ANALYZE_FOUND_ISSUES) {
-            throw new Error(`istioctl analyze failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split("\n")[0]}`);
-        }
-        const start = r.stdout.indexOf("[");
-        return start < 0 ? [] : (JSON.parse(r.stdout.slice(start)) as AnalyzerMessage[]);
-    });
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    return results;
 }
 
 /** `istioctl validate -f <file>`: ok, or the errors it printed. */
