@@ -48,7 +48,7 @@ const ANALYZE_FOUND_ISSUES = 79;
 function analyzeArgs(dir: string, objects: readonly KubeObject[], meshConfig?: string): string[] {
     const file = path.join(dir, "objects.yaml");
     fs.writeFileSync(file, toYaml(objects));
-    const args = ["analyze", "--use-kube=false", "-i", ROOT_NAMESPACE, "-o", "json", "--output-threshold", "Info"];
+    const args = ["analyze", "--use-kube=false", "--all-namespaces", "-i", ROOT_NAMESPACE, "-o", "json", "--output-threshold", "Info"];
     if (meshConfig !== undefined) {
         fs.writeFileSync(path.join(dir, "mesh.yaml"), meshConfig);
         args.push("--meshConfigFile", path.join(dir, "mesh.yaml"));
@@ -105,6 +105,22 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, task: (
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
     return results;
+}
+
+/**
+ * The analyzers `istioctl analyze --use-kube=false` skips: those needing kinds it reads only from a live
+ * cluster (Pods, Services, Namespaces, Nodes, Secrets), from its verbose report.
+ */
+export function skippedAnalyzers(binary: string): string[] {
+    return withTempDir((dir) => {
+        const file = path.join(dir, "empty.yaml");
+        fs.writeFileSync(file, toYaml([{ apiVersion: "networking.istio.io/v1", kind: "Sidecar", metadata: { name: "probe", namespace: "default" }, spec: {} }]));
+        const r = run(binary, ["analyze", "--use-kube=false", "--all-namespaces", "-v", file]);
+        const text = `${r.stdout}\n${r.stderr}`;
+        const block = /Skipped analyzers:\n([\s\S]*?)\nExecuted analyzers:/.exec(text);
+        if (!block) throw new Error(`istioctl analyze -v printed no list of skipped analyzers: ${text.trim().split("\n")[0]}`);
+        return block[1].split("\n").map((l) => l.trim()).filter((l) => l !== "").sort();
+    });
 }
 
 /** `istioctl validate -f <file>`: ok, or the errors it printed. */
