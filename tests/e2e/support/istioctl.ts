@@ -129,6 +129,21 @@ export function validate(binary: string, file: string): { ok: boolean; output: s
     return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };
 }
 
+/**
+ * The warnings in `istioctl validate` output, as `{ origin, message }` (`Kind namespace/name`): per-object
+ * warnings (`* Kind/ns/name: message`) and workload-label warnings (`deployment "name/ns:" may not ...`).
+ * A line it cannot place is returned whole, with an empty origin, so it is never silently dropped.
+ */
+export function validateWarnings(output: string): { origin: string; message: string }[] {
+    return output.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !/has warnings:$/.test(l)).map((l) => {
+        const object = /^\* ([A-Za-z]+)\/([^/]+)\/([^:]+): (.*)$/.exec(l);
+        if (object) return { origin: `${object[1]} ${object[2]}/${object[3]}`, message: object[4] };
+        const workload = /^(deployment|statefulset|daemonset) "([^/]+)\/([^:]+):" (.*)$/i.exec(l);
+        if (workload) return { origin: `${workload[1][0].toUpperCase()}${workload[1].slice(1).toLowerCase()} ${workload[3]}/${workload[2]}`, message: workload[4] };
+        return { origin: "", message: l };
+    });
+}
+
 /** `Kind namespace/name` → the parts; namespace is undefined for cluster-scoped origins. */
 export function parseOrigin(origin: string): { kind: string; namespace?: string; name: string } {
     const [kind, ref = ""] = origin.split(" ");
