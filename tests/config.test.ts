@@ -1,17 +1,10 @@
 import * as assert from "assert";
-import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../config";
-import { configValues, STACKS } from "./helpers";
+import { assertRefused, configValues, STACKS } from "./helpers";
 
 /** Asserts the edit is refused with one message that names `key` and contains `says`. */
 function refused(edit: (v: Record<string, any>) => void, key: string, says: RegExp): void {
-    const values = configValues("dev", edit);
-    assert.throws(() => parseStackConfig("dev", values), (e: Error) => {
-        assert.ok(pulumi.RunError.isInstance(e), `expected a RunError, got ${e.name}`);
-        assert.ok(e.message.startsWith(key), `message should start with ${key}: ${e.message}`);
-        assert.match(e.message, says);
-        return true;
-    });
+    assertRefused(() => parseStackConfig("dev", configValues("dev", edit)), key, says);
 }
 
 describe("stack config", () => {

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { POLICIES } from "../policy-pack/rules";
-import { SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
+import { revisionTable, SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
 import { ROOT } from "../tools/offline/runtime";
 
 const README = path.join(ROOT, "README.md");
@@ -31,5 +31,14 @@ describe("README", () => {
     it("names the two commands", () => {
         assert.match(readme, /npm ci && npm run preview:offline/);
         assert.match(readme, /^npm test/m);
+    });
+});
+
+describe("docs/revisions.md", () => {
+    it("shows the revision table exactly as policy-pack/lib/revisions.ts holds it", () => {
+        const page = fs.readFileSync(path.join(ROOT, "docs", "revisions.md"), "utf8");
+        const block = /<!-- revisions:start -->\n([\s\S]*?)\n<!-- revisions:end -->/.exec(page);
+        assert.ok(block, "docs/revisions.md lacks the revisions block");
+        assert.strictEqual(block[1], revisionTable(), "docs/revisions.md is stale: put revisionTable()'s output between the revisions markers");
     });
 });

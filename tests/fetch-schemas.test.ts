@@ -7,6 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { defaultSchemaBaseDir, loadSchemaBundle, schemaDirForRevision } from "../tools/schema";
 import { ROOT } from "../tools/offline/runtime";
+import { SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
 
 /** Serves Istio's layout (`/<tag>/manifests/charts/base/files/crd-all.gen.yaml`) from local bundles, optionally tampered. */
 function mirror(tamper: string | undefined): Promise<http.Server> {
@@ -26,7 +27,7 @@ function mirror(tamper: string | undefined): Promise<http.Server> {
 /** Runs the fetch against the mirror, asynchronously: the mirror serves from this process. */
 function fetchSchemas(server: http.Server, target: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
     const { port } = server.address() as AddressInfo;
-    const child = spawn(process.execPath, ["-r", path.join(ROOT, "tools/register.js"), path.join(ROOT, "tools/fetch-schemas.ts")], {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "tools/fetch-schemas.ts")], {
         cwd: ROOT,
         env: { ...process.env, ISTIO_SOURCE_URL: `http://127.0.0.1:${port}`, AKS_ISTIO_MESH_SCHEMAS: target },
     });
@@ -47,10 +48,13 @@ describe("schemas:fetch", () => {
         try {
             const r = await fetchSchemas(server, target);
             assert.strictEqual(r.status, 0, r.stderr);
-            for (const revision of ["asm-1-29", "asm-1-30"]) {
+            for (const { revision, istioPatch } of SUPPORTED_REVISIONS) {
+                assert.match(r.stdout, new RegExp(`Istio ${istioPatch} \\(${revision}\\): downloading `));
                 assert.ok(loadSchemaBundle(schemaDirForRevision(revision, target)), `no bundle for ${revision}`);
             }
-            assert.match((await fetchSchemas(server, target)).stdout, /1\.30\.3: .* is present and matches its checksum/);
+            const again = await fetchSchemas(server, target);
+            assert.doesNotMatch(again.stdout, /downloading/, "a bundle present with its checksum was fetched again");
+            assert.match(again.stdout, /\(asm-1-30\): .* matches its pinned checksum/);
         } finally {
             server.close();
         }

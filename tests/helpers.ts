@@ -1,3 +1,5 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import { loadConfig, ResourceRecord, runProgram, StackRun } from "../tools/offline/runtime";
 
 export const STACKS = ["dev", "prod"] as const;
@@ -39,4 +41,18 @@ export function one(run: StackRun, type: string): ResourceRecord {
 /** Kubernetes objects of a kind (any group/version), as the stack would apply them. */
 export function kubeObjects(run: StackRun, kind: string): Record<string, any>[] {
     return run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.inputs.kind === kind && !r.read).map((r) => r.inputs as Record<string, any>);
+}
+
+/**
+ * Asserts that `run` refuses the way a user must see it: a RunError (so `pulumi up` prints no stack
+ * trace) whose one-line message starts with the key to change and says what is allowed.
+ */
+export function assertRefused(run: () => unknown, key: string, says: RegExp): void {
+    assert.throws(run, (e: Error) => {
+        assert.ok(pulumi.RunError.isInstance(e), `expected a RunError, got ${e.name}`);
+        assert.ok(e.message.startsWith(key), `message should start with ${key}: ${e.message}`);
+        assert.match(e.message, says);
+        assert.doesNotMatch(e.message, /\n/, "one line");
+        return true;
+    });
 }

@@ -1,16 +1,26 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { ROOT } from "../tools/offline/runtime";
 
-function preview(args: string[]) {
-    const r = spawnSync(process.execPath, ["-r", path.join(ROOT, "tools/register.js"), path.join(ROOT, "tools/preview.ts"), ...args], {
-        cwd: ROOT, encoding: "utf8",
+function preview(args: string[], root = ROOT, env: NodeJS.ProcessEnv = process.env) {
+    const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, "tools/preview.ts"), ...args], {
+        cwd: root, encoding: "utf8", env,
     });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A copy of the working tree as a fresh clone has it: no fetched bundles, no shared/ beside it. */
+function freshClone(into: string): string {
+    const root = path.join(into, "clone");
+    const skip = new Set(["node_modules", ".git", "schemas", "out", "tests", "docs"].map((d) => path.join(ROOT, d)));
+    fs.cpSync(ROOT, root, { recursive: true, filter: (src) => !skip.has(src) });
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(root, "node_modules"));
+    return root;
 }
 
 describe("preview:offline", () => {
@@ -67,7 +77,26 @@ describe("preview:offline", () => {
     it("refuses a schema directory without the stack's bundles instead of skipping the check", () => {
         const r = preview(["--stack", "dev", "--schemas", tmp, "--out", path.join(tmp, "noschemas")]);
         assert.strictEqual(r.code, 2);
-        assert.match(r.stderr, /^error: stack dev: no Istio schema bundle for asm-1-30 \(looked in .*1\.30\)/);
+        assert.match(r.stderr, /^error: stack dev: --schemas: no Istio schema bundle for asm-1-30 \(looked in .*1\.30\.3\)/);
+    });
+
+    it("on a fresh clone fetches the missing bundles, and says in one line why when it cannot", async () => {
+        const root = freshClone(tmp);
+        // A port that was just free: nothing listens there, so the connection is refused.
+        const closed = await new Promise<number>((resolve) => {
+            const server = net.createServer().listen(0, "127.0.0.1", () => {
+                const { port } = server.address() as net.AddressInfo;
+                server.close(() => resolve(port));
+            });
+        });
+        const env = { ...process.env, AKS_ISTIO_MESH_SCHEMAS: "", ISTIO_SOURCE_URL: `http://127.0.0.1:${closed}` };
+        const r = preview(["--stack", "dev", "--out", path.join(tmp, "fresh")], root, env);
+        assert.strictEqual(r.code, 2, r.stdout + r.stderr);
+        const lines = r.stderr.trim().split("\n");
+        assert.match(lines[0], /^Istio 1\.30\.3 \(asm-1-30\): downloading http:\/\/127\.0\.0\.1:\d+\/1\.30\.3\//);
+        assert.match(lines[1], /^error: stack dev: --schemas: no Istio 1\.30\.3 CRDs for asm-1-30 and cannot download .*: connection refused; offline\? pass --schemas <dir> holding 1\.30\.3\/crd-all\.gen\.yaml$/);
+        assert.strictEqual(lines.length, 2, r.stderr);
+        assert.ok(!fs.existsSync(path.join(tmp, "fresh", "report.json")), "a report without the schema check was written");
     });
 
     it("refuses an unknown stack and an unknown flag with exit 2", () => {
@@ -76,6 +105,6 @@ describe("preview:offline", () => {
         assert.match(r.stderr, /unknown stack "staging".*stacks here: dev, prod/);
         const f = preview(["--stak", "dev"]);
         assert.strictEqual(f.code, 2);
-        assert.match(f.stderr, /unknown argument "--stak"/);
+        assert.match(f.stderr, /--stak: is not an argument of preview:offline/);
     });
 });

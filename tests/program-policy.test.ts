@@ -54,6 +54,14 @@ const BREAKS: Record<string, { stack: "dev" | "prod"; edit: (o: Obj[]) => void }
         o.push({ apiVersion: "networking.istio.io/v1", kind: "Sidecar", metadata: { name: "orders", namespace: "pets" }, spec: { workloadSelector: { labels: { app: "orders" } } } });
     } },
     "destination-rule-subset-pods": { stack: "dev", edit: (o) => { find(o, "DestinationRule", "reviews").spec.subsets[2].labels.version = "v9"; } },
+    // What istiod's webhook refuses.
+    "virtual-service-route-action": { stack: "dev", edit: (o) => { delete find(o, "VirtualService", "reviews").spec.http[1].route; } },
+    "virtual-service-route-weights": { stack: "dev", edit: (o) => { find(o, "VirtualService", "reviews").spec.http[1].route[1].weight = -10; } },
+    "gateway-name": { stack: "dev", edit: (o) => { find(o, "Gateway", "mesh-ingress").metadata.name = "mesh.ingress"; } },
+    "gateway-port-range": { stack: "dev", edit: (o) => { find(o, "Gateway", "mesh-ingress").spec.servers[0].port.number = 0; } },
+    "authorization-policy-action": { stack: "dev", edit: (o) => { find(o, "AuthorizationPolicy", "allow-nothing", "pets").spec = { action: "DENY" }; } },
+    "sidecar-egress-hosts": { stack: "dev", edit: (o) => { find(o, "Sidecar", "default", "pets").spec.egress[0].hosts = []; } },
+    "destination-rule-subset-names": { stack: "dev", edit: (o) => { find(o, "DestinationRule", "reviews").spec.subsets[1].name = "v1"; } },
 };
 
 describe("the program's own output under the policy pack", () => {

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
 import type { KubeObject } from "../policy-pack/rules/types";
 import { SchemaBundle, SchemaError, defaultSchemaBaseDir, loadSchemaBundle, schemaDirForRevision, validateObjects } from "../tools/schema";
 import { parseRequestUri } from "../tools/schema/cel";
@@ -208,11 +210,8 @@ const cases: Case[] = [
                 o.spec.http[0].rout = o.spec.http[0].route;
                 delete o.spec.http[0].route;
             }),
-        // The typo also leaves the route without a destination, which istiod's webhook reports.
-        expected: [
-            { path: "/spec/http/0/rout", rule: "unknown-field", says: 'unknown field "rout"' },
-            { path: "/spec/http/0", rule: "webhook" },
-        ],
+        // The route left without a destination is the virtual-service-route-action policy's finding.
+        expected: [{ path: "/spec/http/0/rout", rule: "unknown-field", says: 'unknown field "rout"' }],
     },
     {
         name: "an unknown field in ObjectMeta",
@@ -305,70 +304,6 @@ const cases: Case[] = [
             { path: "/metadata/name", rule: "metadata", says: "required" },
         ],
     },
-    // istiod webhook-only checks
-    {
-        name: "an HTTP route with no route, redirect or directResponse",
-        object: () => changed(virtualService, (o) => delete o.spec.http[0].route),
-        expected: [{ path: "/spec/http/0", rule: "webhook", says: "route, redirect or directResponse" }],
-    },
-    {
-        name: "a negative weight",
-        object: () => changed(virtualService, (o) => (o.spec.http[0].route[1].weight = -20)),
-        expected: [{ path: "/spec/http/0/route/1/weight", rule: "webhook", says: "negative" }],
-    },
-    {
-        name: "all weights 0 across two destinations",
-        object: () =>
-            changed(virtualService, (o) => {
-                o.spec.http[0].route[0].weight = 0;
-                delete o.spec.http[0].route[1].weight;
-            }),
-        expected: [{ path: "/spec/http/0/route", rule: "webhook", says: "total weight" }],
-    },
-    {
-        name: "a Gateway port outside 1-65535",
-        object: () => changed(gateway, (o) => (o.spec.servers[0].port.number = 70000)),
-        expected: [{ path: "/spec/servers/0/port/number", rule: "webhook", says: "70000" }],
-    },
-    {
-        name: "an HTTPS Gateway server without tls",
-        object: () => changed(gateway, (o) => (o.spec.servers[0].port = { number: 443, name: "https", protocol: "HTTPS" })),
-        expected: [{ path: "/spec/servers/0/tls", rule: "webhook" }],
-    },
-    {
-        name: "a Gateway name with a dot (valid subdomain, invalid for istiod)",
-        object: () => changed(gateway, (o) => (o.metadata.name = "pets.gateway")),
-        expected: [{ path: "/metadata/name", rule: "webhook", says: "DNS-1123 label" }],
-    },
-    {
-        name: "AuthorizationPolicy CUSTOM without provider",
-        object: () => changed(authorizationPolicy, (o) => (o.spec.action = "CUSTOM")),
-        expected: [{ path: "/spec/provider/name", rule: "webhook", says: "provider.name" }],
-    },
-    {
-        name: "AuthorizationPolicy provider with ALLOW",
-        object: () => changed(authorizationPolicy, (o) => (o.spec.provider = { name: "ext-authz" })),
-        expected: [{ path: "/spec/provider", rule: "webhook" }],
-    },
-    {
-        name: "AuthorizationPolicy DENY without rules",
-        object: () =>
-            changed(authorizationPolicy, (o) => {
-                o.spec.action = "DENY";
-                delete o.spec.rules;
-            }),
-        expected: [{ path: "/spec/rules", rule: "webhook", says: "DENY" }],
-    },
-    {
-        name: "a Sidecar egress listener without hosts",
-        object: () => changed(sidecar, (o) => (o.spec.egress[0].hosts = [])),
-        expected: [{ path: "/spec/egress/0/hosts", rule: "webhook" }],
-    },
-    {
-        name: "duplicate DestinationRule subset names",
-        object: () => changed(destinationRule, (o) => (o.spec.subsets[1].name = "v1")),
-        expected: [{ path: "/spec/subsets/1/name", rule: "webhook", says: '"v1"' }],
-    },
     // Kinds and versions
     {
         name: "EnvoyFilter at networking.istio.io/v1 (only v1alpha3 is served)",
@@ -382,7 +317,7 @@ const cases: Case[] = [
     },
 ];
 
-for (const revision of ["asm-1-29", "asm-1-30"]) {
+for (const { revision } of SUPPORTED_REVISIONS) {
     describe(`schema conformance against ${revision}`, () => {
         let bundle: SchemaBundle;
 
@@ -427,19 +362,23 @@ for (const revision of ["asm-1-29", "asm-1-30"]) {
 }
 
 describe("schema bundles", () => {
-    it("maps AKS revisions to the Istio patch releases present (shared or fetched)", () => {
+    it("maps each AKS revision to the Istio patch the revision table pins, whose bundle has the pinned checksum", () => {
         const base = defaultSchemaBaseDir();
-        assert.equal(schemaDirForRevision("asm-1-29"), path.join(base, "1.29.6"));
-        assert.equal(schemaDirForRevision("asm-1-30"), path.join(base, "1.30.3"));
+        for (const r of SUPPORTED_REVISIONS) {
+            const dir = schemaDirForRevision(r.revision);
+            assert.equal(dir, path.join(base, r.istioPatch));
+            assert.ok(r.istioPatch.startsWith(`${r.istio}.`), `${r.revision}: patch ${r.istioPatch} is not on Istio ${r.istio}`);
+            const digest = createHash("sha256").update(fs.readFileSync(path.join(dir, "crd-all.gen.yaml"))).digest("hex");
+            assert.equal(digest, r.crdSha256, `${r.revision}: ${dir} is not the pinned bundle`);
+        }
     });
 
-    it("picks the highest patch present and falls back to the bare minor", () => {
+    it("uses the pinned patch even when another patch of the same minor is present", () => {
         const base = fs.mkdtempSync(path.join(os.tmpdir(), "istio-schemas-"));
         try {
-            for (const dir of ["1.30.3", "1.30.10", "1.30.9", "1.3.99"]) fs.mkdirSync(path.join(base, dir));
-            assert.equal(schemaDirForRevision("asm-1-30", base), path.join(base, "1.30.10"));
-            assert.equal(schemaDirForRevision("asm-1-31", base), path.join(base, "1.31"));
-            assert.equal(loadSchemaBundle(schemaDirForRevision("asm-1-31", base)), undefined);
+            const { revision, istio, istioPatch } = SUPPORTED_REVISIONS[SUPPORTED_REVISIONS.length - 1];
+            for (const dir of [istioPatch, `${istio}.99`, `${istio}.100`]) fs.mkdirSync(path.join(base, dir));
+            assert.equal(schemaDirForRevision(revision, base), path.join(base, istioPatch));
         } finally {
             fs.rmSync(base, { recursive: true });
         }
@@ -456,8 +395,9 @@ describe("schema bundles", () => {
         }
     });
 
-    it("rejects a revision that is not asm-X-Y", () => {
-        assert.throws(() => schemaDirForRevision("1.30"), /asm-1-30/);
+    it("rejects a revision the table does not hold, naming the table", () => {
+        assert.throws(() => schemaDirForRevision("1.30"), /not in the revision table .*asm-1-30/);
+        assert.throws(() => schemaDirForRevision("asm-1-22"), /not in the revision table/);
     });
 
     it("returns undefined when crd-all.gen.yaml is missing", () => {

@@ -65,7 +65,7 @@ function syntheticConfig(services: number): string {
 }
 
 const node = process.execPath;
-const runTs = ["-r", path.join(ROOT, "tools", "register.js")];
+const runTs = ["--import", "tsx"];
 const tsc = require.resolve("typescript/bin/tsc");
 
 function main(): void {

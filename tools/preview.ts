@@ -12,9 +12,11 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { countByType, manifests, manifestsYaml, resourceTree } from "./offline/render";
 import { meshGraph, renderSvg, toDot } from "./offline/meshgraph";
-import { InputError, ROOT, runProgram, StackRun } from "./offline/runtime";
-import { defaultSchemaBaseDir, loadSchemaBundle, schemaDirForRevision, SchemaError, validateObjects } from "./schema";
-import { ConfigError as PolicyConfigError, evaluate, KubeObject, toPolicyObject, Violation } from "../policy-pack/rules";
+import { ROOT, runProgram, StackRun } from "./offline/runtime";
+import { bundleDirs } from "./fetch-schemas";
+import { loadSchemaBundle, SchemaError, validateObjects } from "./schema";
+import { ConfigError } from "../policy-pack/lib/errors";
+import { evaluate, KubeObject, toPolicyObject, Violation } from "../policy-pack/rules";
 
 interface Options {
     stacks: string[];
@@ -34,7 +36,7 @@ function parseArgs(argv: string[]): Options {
         const value = () => {
             const v = argv[++i];
             if (v === undefined || v.startsWith("--")) {
-                throw new InputError(`${a} needs a value; ${USAGE}`);
+                throw new ConfigError(a, `needs a value; ${USAGE}`);
             }
             return v;
         };
@@ -51,11 +53,11 @@ function parseArgs(argv: string[]): Options {
         } else if (a === "--json") {
             opts.json = true;
         } else {
-            throw new InputError(`unknown argument "${a}"; ${USAGE}`);
+            throw new ConfigError(a, `is not an argument of preview:offline; ${USAGE}`);
         }
     }
     if (opts.configFile && opts.stacks.length !== 1) {
-        throw new InputError("--config needs exactly one --stack: the file is that stack's config");
+        throw new ConfigError("--config", "needs exactly one --stack: the file is that stack's config");
     }
     if (opts.stacks.length === 0) {
         opts.stacks = fs.readdirSync(ROOT).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
@@ -66,8 +68,6 @@ function parseArgs(argv: string[]): Options {
 export interface SchemaReport {
     /** Istio CRD bundles the objects were checked against, one per configured revision. */
     bundles: { revision: string; istio: string; dir: string }[];
-    /** Set when a revision had no bundle: those objects were not checked against it. */
-    missing?: string;
     checked: number;
     errors: SchemaError[];
 }
@@ -97,17 +97,14 @@ function stackRevisions(run: StackRun): string[] {
  * Checks every Istio object against the CRDs of each Istio line the stack runs (both during a
  * canary upgrade), the way the API server would.
  */
-function checkSchemas(run: StackRun, objects: Record<string, any>[], baseDir: string, explicit: boolean): SchemaReport {
+function checkSchemas(objects: Record<string, any>[], dirs: ReadonlyMap<string, string>): SchemaReport {
     const istio = objects.filter((o) => /\.istio\.io\//.test(String(o.apiVersion)));
     const report: SchemaReport = { bundles: [], checked: istio.length, errors: [] };
     const seen = new Set<string>();
-    const missing: string[] = [];
-    for (const revision of stackRevisions(run)) {
-        const dir = schemaDirForRevision(revision, baseDir);
+    for (const [revision, dir] of dirs) {
         const bundle = loadSchemaBundle(dir);
         if (!bundle) {
-            missing.push(`${revision} (looked in ${dir})`);
-            continue;
+            throw new ConfigError("--schemas", `no Istio schema bundle for ${revision} (looked in ${dir})`);
         }
         report.bundles.push({ revision, istio: bundle.istioVersion, dir });
         for (const e of validateObjects(istio, bundle)) {
@@ -117,12 +114,6 @@ function checkSchemas(run: StackRun, objects: Record<string, any>[], baseDir: st
                 report.errors.push(e);
             }
         }
-    }
-    if (missing.length > 0 && explicit) {
-        throw new InputError(`no Istio schema bundle for ${missing.join(", ")}`);
-    }
-    if (missing.length > 0) {
-        report.missing = `no Istio schema bundle for ${missing.join(", ")}: not checked; run npm run schemas:fetch, or pass --schemas <dir>`;
     }
     return report;
 }
@@ -137,7 +128,7 @@ function checkPolicies(run: StackRun, configFile: string | undefined): PolicyRep
         try {
             policies = JSON.parse(fs.readFileSync(configFile, "utf8"));
         } catch (e) {
-            throw new InputError(`cannot read policy config ${configFile}: ${(e as Error).message}`);
+            throw new ConfigError(configFile, `cannot read the policy config: ${(e as Error).message}`);
         }
     }
     const objects = run.resources.map((r) => toPolicyObject(r.type, r.name, r.inputs)).filter((o): o is KubeObject => o !== undefined);
@@ -146,8 +137,8 @@ function checkPolicies(run: StackRun, configFile: string | undefined): PolicyRep
         const rank = (v: Violation) => (v.enforcement === "mandatory" ? 0 : 1);
         return { config: configFile && path.relative(ROOT, configFile), violations: violations.sort((a, b) => rank(a) - rank(b)) };
     } catch (e) {
-        if (e instanceof PolicyConfigError) {
-            throw new InputError(`policy config ${configFile}: ${e.message}`);
+        if (e instanceof ConfigError) {
+            throw new ConfigError(`${configFile ?? "policy config"}: ${e.path}`, e.problem);
         }
         throw e;
     }
@@ -164,9 +155,6 @@ function policySummary(p: PolicyReport): string[] {
 
 function schemaSummary(s: SchemaReport): string[] {
     const lines = [`  schema       ${s.checked} Istio objects checked against ${s.bundles.map((b) => `Istio ${b.istio} (${b.revision})`).join(" and ") || "no CRDs"}: ${s.errors.length} errors`];
-    if (s.missing) {
-        lines.push(`  WARNING      ${s.missing}`);
-    }
     for (const e of s.errors) {
         lines.push(`  ✗ ${e.kind} ${e.namespace ?? ""}/${e.name ?? ""} ${e.path}: ${e.message}`);
     }
@@ -194,9 +182,8 @@ async function previewStack(stack: string, opts: Options): Promise<{ report: Rep
     const run = await runProgram({ stack, configFile: opts.configFile });
     const t1 = Date.now();
     const list = manifests(run.resources);
-    // A directory the user named must hold the bundles; the default location may simply be absent.
-    const explicitSchemas = opts.schemas ?? process.env.AKS_ISTIO_MESH_SCHEMAS;
-    const schema = checkSchemas(run, list.map((m) => m.object), explicitSchemas ?? defaultSchemaBaseDir(), explicitSchemas !== undefined);
+    const dirs = await bundleDirs(stackRevisions(run), opts.schemas ?? (process.env.AKS_ISTIO_MESH_SCHEMAS || undefined));
+    const schema = checkSchemas(list.map((m) => m.object), dirs);
     const tSchema = Date.now();
     const stackPolicyConfig = path.join(ROOT, "policy-pack", "config", `${stack}.json`);
     const policy = checkPolicies(run, opts.policyConfig ?? (fs.existsSync(stackPolicyConfig) ? stackPolicyConfig : undefined));
@@ -244,7 +231,7 @@ async function main(): Promise<number> {
             reports.push(result.report);
             clean &&= result.clean;
         } catch (e) {
-            if (e instanceof InputError || pulumi.RunError.isInstance(e)) {
+            if (pulumi.RunError.isInstance(e)) {
                 console.error(`error: stack ${stack}: ${(e as Error).message}`);
                 return 2;
             }

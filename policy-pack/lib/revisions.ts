@@ -1,16 +1,25 @@
 /**
- * The AKS Istio add-on revisions this project supports, in one place.
+ * The AKS Istio add-on revisions this project supports: the one table every part reads.
  *
- * The program validates stack config against it, the policy pack uses it as the default set of
- * allowed revisions, and a test keeps the README's revision table equal to it. Source: the AKS
- * Istio support policy and the AKS changelog; check a region with
- * `az aks mesh get-revisions --location <region>` before adding a row.
+ * Stack config validation and the pack check revisions and Kubernetes versions against it, the pack
+ * uses it as the default set of allowed revisions, `npm run schemas:fetch` downloads and verifies each
+ * row's CRD bundle, the offline schema check validates against that bundle, and docs/revisions.md is
+ * generated from it (a test keeps them equal). Source: the AKS Istio support policy and the AKS
+ * changelog; check a region with `az aks mesh get-revisions --location <region>` before adding a row.
+ * How to add a revision: docs/revisions.md.
  */
 export interface RevisionInfo {
     /** AKS revision name, `asm-<major>-<minor>`. */
     readonly revision: string;
     /** Upstream Istio minor version behind the revision. */
     readonly istio: string;
+    /**
+     * The Istio patch release whose CRDs the offline schema check uses (and the e2e tier's istioctl):
+     * the patch AKS ships for the revision when the row was last reviewed.
+     */
+    readonly istioPatch: string;
+    /** SHA-256 of that release's `manifests/charts/base/files/crd-all.gen.yaml`; a download must match it. */
+    readonly crdSha256: string;
     /** Oldest compatible AKS Kubernetes minor version (`major.minor`). */
     readonly minKubernetes: string;
     /** Newest compatible AKS Kubernetes minor version (`major.minor`). */
@@ -21,8 +30,16 @@ export interface RevisionInfo {
 
 /** Supported revisions, oldest first. */
 export const SUPPORTED_REVISIONS: readonly RevisionInfo[] = [
-    { revision: "asm-1-29", istio: "1.29", minKubernetes: "1.31", maxKubernetes: "1.36", endOfLife: "2026-09 (expected)" },
-    { revision: "asm-1-30", istio: "1.30", minKubernetes: "1.32", maxKubernetes: "1.36", endOfLife: "2026-12 (expected)" },
+    {
+        revision: "asm-1-29", istio: "1.29", istioPatch: "1.29.6",
+        crdSha256: "53fd74da78d4d3ecb2e7e369e53101ea4e81b00b40f03eb75894d2e97dd5b19a",
+        minKubernetes: "1.31", maxKubernetes: "1.36", endOfLife: "2026-09 (expected)",
+    },
+    {
+        revision: "asm-1-30", istio: "1.30", istioPatch: "1.30.3",
+        crdSha256: "dcb43ff6b9af2f629b80b6a82597f5a91db259c757e66cc5353ac007da28351a",
+        minKubernetes: "1.32", maxKubernetes: "1.36", endOfLife: "2026-12 (expected)",
+    },
 ];
 
 const REVISION_PATTERN = /^asm-(\d+)-(\d+)$/;
@@ -92,4 +109,11 @@ export function revisionListProblems(revisions: readonly string[], kubernetesVer
         problems.push(`two revisions must be consecutive and in order (old, new), e.g. asm-1-29 then asm-1-30; got ${revisions.join(", ")}`);
     }
     return problems;
+}
+
+/** The table as Markdown, for docs/revisions.md (a test keeps the file equal to it). */
+export function revisionTable(): string {
+    const rows = SUPPORTED_REVISIONS.map((r) =>
+        `| ${r.revision} | ${r.istio} | ${r.istioPatch} | ${r.minKubernetes}–${r.maxKubernetes} | ${r.endOfLife} | \`${r.crdSha256}\` |`);
+    return ["| revision | Istio | pinned patch | Kubernetes | end of life | crd-all.gen.yaml SHA-256 |", "|---|---|---|---|---|---|", ...rows].join("\n");
 }

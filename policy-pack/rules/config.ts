@@ -8,65 +8,50 @@
  * `--policy-pack-config` file works unchanged for the offline front doors; top-level settings
  * apply to every policy.
  */
+import { z } from "zod";
+import { ConfigError } from "../lib/errors";
 import { EGRESS_NAMESPACE, INGRESS_GATEWAYS, INGRESS_NAMESPACE, ROOT_NAMESPACE } from "../lib/aks";
 import { SUPPORTED_REVISIONS } from "../lib/revisions";
 import { EnforcementLevel } from "./types";
 
-export type Environment = "prod" | "dev";
+const ENVIRONMENTS = ["prod", "dev"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
 
-/** A narrow, reviewed carve-out from STRICT mTLS (e.g. a webhook the API server calls in plain text). */
-export interface MtlsException {
+const name = z.string().min(1, "must not be empty");
+const PORT_RANGE = "must be between 1 and 65535";
+
+/** Closed objects name the fields they know when given another. */
+function closed<T extends z.ZodRawShape>(shape: T) {
+    const known = Object.keys(shape).join(", ");
+    return z.strictObject(shape, { error: (issue) => (issue.code === "unrecognized_keys" ? `is not a known field (known: ${known})` : undefined) });
+}
+
+/**
+ * A narrow, reviewed carve-out from STRICT mTLS (e.g. a webhook the API server calls in plain text). The one
+ * shape both sides use: stack config produces these (it requires `selector` and `reason`), the pack checks
+ * PeerAuthentications against them.
+ */
+export const mtlsExceptionSchema = closed({
     /** Namespace of the PeerAuthentication. */
-    namespace: string;
+    namespace: name,
     /** When set, the PeerAuthentication's selector must carry these labels (it may narrow further). */
-    selector?: Record<string, string>;
+    selector: z.record(z.string(), z.string()).optional(),
     /** When set, only this port (in `portLevelMtls`) may be relaxed. */
-    port?: number;
+    port: z.number().int("must be an integer").min(1, PORT_RANGE).max(65535, PORT_RANGE).optional(),
     /** The weakest mode allowed; PERMISSIVE unless DISABLE is stated. */
-    mode?: "PERMISSIVE" | "DISABLE";
+    mode: z.enum(["PERMISSIVE", "DISABLE"]).optional(),
     /** Why the exception exists (kept for reviewers; not interpreted). */
-    reason?: string;
-}
-
-/** The mesh context every rule reads. */
-export interface MeshSettings {
-    rootNamespace: string;
-    systemNamespaces: string[];
-    allowedRevisions: string[];
-    revisionTags: string[];
-    mtlsExceptions: MtlsException[];
-    environment: Environment;
-    gatewaySelectors: string[];
-}
-
-export type SettingKey = keyof MeshSettings;
-
-/** The subset of JSON Schema these definitions use (and the CLI understands). */
-export interface JsonSchema {
-    type: "string" | "integer" | "array" | "object";
-    description?: string;
-    default?: string | number | boolean | object;
-    enum?: string[];
-    minLength?: number;
-    minimum?: number;
-    maximum?: number;
-    items?: JsonSchema;
-    properties?: Record<string, JsonSchema>;
-    required?: string[];
-    additionalProperties?: boolean | JsonSchema;
-}
-
-const dnsLabel: JsonSchema = { type: "string", minLength: 1 };
-const stringList = (description: string, def: readonly string[]): JsonSchema & { default: string[] } => ({
-    type: "array", items: dnsLabel, description, default: [...def],
+    reason: z.string().optional(),
 });
 
-/** Setting definitions: schema, description and default, in one place. */
-export const SETTINGS: { readonly [K in SettingKey]: JsonSchema & { default: MeshSettings[K] } } = {
-    rootNamespace: {
-        type: "string", minLength: 1, default: ROOT_NAMESPACE,
-        description: "Istio root namespace: mesh-wide PeerAuthentication/AuthorizationPolicy and the shared MeshConfig live here (aks-istio-system on AKS).",
-    },
+export type MtlsException = Readonly<z.infer<typeof mtlsExceptionSchema>>;
+
+const stringList = (description: string, def: readonly string[]) => z.array(name).default(() => [...def]).describe(description);
+
+/** The settings every rule may read: schema, description and default, in one place. */
+export const SETTINGS = {
+    rootNamespace: name.default(ROOT_NAMESPACE).describe(
+        "Istio root namespace: mesh-wide PeerAuthentication/AuthorizationPolicy and the shared MeshConfig live here (aks-istio-system on AKS)."),
     systemNamespaces: stringList(
         "Namespaces outside the mesh: no revision label required, workload and coverage rules skip them. The root namespace always counts as one.",
         ["kube-system", "kube-public", "kube-node-lease", ROOT_NAMESPACE, INGRESS_NAMESPACE, EGRESS_NAMESPACE,
@@ -80,98 +65,56 @@ export const SETTINGS: { readonly [K in SettingKey]: JsonSchema & { default: Mes
         "Revision tags (istioctl tag set ... --istioNamespace aks-istio-system) that namespaces may use as istio.io/rev.",
         [],
     ),
-    mtlsExceptions: {
-        type: "array", default: [],
-        description: "Reviewed exceptions to STRICT mTLS: { namespace, selector?, port?, mode? (PERMISSIVE|DISABLE), reason? }.",
-        items: {
-            type: "object",
-            required: ["namespace"],
-            additionalProperties: false,
-            properties: {
-                namespace: dnsLabel,
-                selector: { type: "object", additionalProperties: { type: "string" } },
-                port: { type: "integer", minimum: 1, maximum: 65535 },
-                mode: { type: "string", enum: ["PERMISSIVE", "DISABLE"] },
-                reason: { type: "string" },
-            },
-        },
-    },
-    environment: {
-        type: "string", enum: ["prod", "dev"], default: "prod",
-        description: "prod makes wildcard gateway hosts mandatory violations and checks replicas/PDBs; dev reports wildcard hosts as advisory.",
-    },
+    mtlsExceptions: z.array(mtlsExceptionSchema).default(() => []).describe(
+        "Reviewed exceptions to STRICT mTLS: { namespace, selector?, port?, mode? (PERMISSIVE|DISABLE), reason? }."),
+    environment: z.enum(ENVIRONMENTS).default("prod").describe(
+        "prod makes wildcard gateway hosts mandatory violations and checks replicas/PDBs; dev reports wildcard hosts as advisory."),
     gatewaySelectors: stringList(
         "Values of the `istio` label a Gateway selector may use (the AKS ingress gateways by default).",
         Object.values(INGRESS_GATEWAYS).map((g) => g.selector.istio),
     ),
-};
+} as const;
+
+/** The mesh context every rule reads. */
+export type MeshSettings = { -readonly [K in keyof typeof SETTINGS]: z.output<(typeof SETTINGS)[K]> };
+
+export type SettingKey = keyof MeshSettings;
 
 const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
 
+/** A JSON Schema (draft-07), as CrossGuard's `configSchema` takes it. */
+export type JsonSchema = Record<string, unknown>;
+
+/** One setting's JSON Schema, derived from its zod schema (the `$schema` marker belongs to documents, not properties). */
+export function settingJsonSchema(key: SettingKey): JsonSchema {
+    const schema = z.toJSONSchema(SETTINGS[key], { target: "draft-7" }) as JsonSchema;
+    delete schema.$schema;
+    return schema;
+}
+
 /** The CrossGuard `configSchema` of a policy that reads `keys`. */
 export function configSchemaFor(keys: readonly SettingKey[]): { properties: Record<string, JsonSchema> } | undefined {
-    if (keys.length === 0) {
-        return undefined;
-    }
-    const properties: Record<string, JsonSchema> = {};
-    for (const k of keys) {
-        properties[k] = SETTINGS[k];
-    }
-    return { properties };
+    return keys.length === 0 ? undefined : { properties: Object.fromEntries(keys.map((k) => [k, settingJsonSchema(k)])) };
 }
 
-/** A bad config value; front doors print the message alone and exit 2. */
-export class ConfigError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "ConfigError";
-    }
+const TYPE_NAMES: Record<string, string> = { string: "a string", number: "a number", int: "an integer", array: "a list", object: "an object", record: "an object" };
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+    return path.reduce<unknown>((v, k) => (typeof v === "object" && v !== null ? (v as Record<PropertyKey, unknown>)[k] : undefined), root);
 }
 
-function validate(schema: JsonSchema, v: unknown, path: string): string[] {
-    switch (schema.type) {
-        case "string":
-            if (typeof v !== "string") {
-                return [`${path} must be a string`];
-            }
-            if (schema.enum && !schema.enum.includes(v)) {
-                return [`${path} must be one of ${schema.enum.join(", ")} (got "${v}")`];
-            }
-            return schema.minLength && v.length < schema.minLength ? [`${path} must not be empty`] : [];
-        case "integer":
-            if (typeof v !== "number" || !Number.isInteger(v)) {
-                return [`${path} must be an integer`];
-            }
-            return (schema.minimum !== undefined && v < schema.minimum) || (schema.maximum !== undefined && v > schema.maximum)
-                ? [`${path} must be between ${schema.minimum} and ${schema.maximum}`] : [];
-        case "array":
-            if (!Array.isArray(v)) {
-                return [`${path} must be a list`];
-            }
-            return v.flatMap((x, i) => (schema.items ? validate(schema.items, x, `${path}[${i}]`) : []));
-        case "object": {
-            if (typeof v !== "object" || v === null || Array.isArray(v)) {
-                return [`${path} must be an object`];
-            }
-            const errors: string[] = [];
-            const rec = v as Record<string, unknown>;
-            for (const r of schema.required ?? []) {
-                if (rec[r] === undefined) {
-                    errors.push(`${path}.${r} is required`);
-                }
-            }
-            for (const [k, x] of Object.entries(rec)) {
-                const prop = schema.properties?.[k];
-                if (prop) {
-                    errors.push(...validate(prop, x, `${path}.${k}`));
-                } else if (typeof schema.additionalProperties === "object") {
-                    errors.push(...validate(schema.additionalProperties, x, `${path}.${k}`));
-                } else if (schema.additionalProperties === false) {
-                    errors.push(`${path}.${k} is not a known field (known: ${Object.keys(schema.properties ?? {}).join(", ")})`);
-                }
-            }
-            return errors;
-        }
+/** A zod issue as the pack words problems: the key path, then what is wrong and what is allowed. */
+function configError(base: string, issue: z.core.$ZodIssue, input: unknown): ConfigError {
+    const keys = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]] : issue.path;
+    const where = keys.reduce<string>((p, k) => (typeof k === "number" ? `${p}[${k}]` : `${p}.${String(k)}`), base);
+    const got = valueAt(input, issue.path);
+    switch (issue.code) {
+        case "invalid_type":
+            return new ConfigError(where, got === undefined ? "is required" : `must be ${TYPE_NAMES[issue.expected] ?? issue.expected}`);
+        case "invalid_value":
+            return new ConfigError(where, `must be one of ${issue.values.join(", ")} (got ${JSON.stringify(got)})`);
+        default:
+            return new ConfigError(where, issue.message);
     }
 }
 
@@ -197,14 +140,14 @@ const LEVELS: readonly string[] = ["mandatory", "advisory", "disabled", "remedia
 /** `remediate` exists in CrossGuard; with no remediations here the server reports it as mandatory, and so do we. */
 function level(v: unknown, path: string): EnforcementLevel {
     if (typeof v !== "string" || !LEVELS.includes(v)) {
-        throw new ConfigError(`${path} must be one of ${LEVELS.join(", ")} (got ${JSON.stringify(v)})`);
+        throw new ConfigError(path, `must be one of ${LEVELS.join(", ")} (got ${JSON.stringify(v)})`);
     }
     return v === "remediate" ? "mandatory" : (v as EnforcementLevel);
 }
 
 function defaults(): MeshSettings {
-    // Fresh copies: resolved settings never share arrays with the definitions.
-    return JSON.parse(JSON.stringify(Object.fromEntries(SETTING_KEYS.map((k) => [k, SETTINGS[k].default])))) as MeshSettings;
+    // Each default is built afresh: resolved settings never share arrays with the definitions.
+    return Object.fromEntries(SETTING_KEYS.map((k) => [k, SETTINGS[k].parse(undefined)])) as MeshSettings;
 }
 
 /** Validates a layer of settings and applies it over `base`. */
@@ -215,15 +158,15 @@ function mergeSettings(base: MeshSettings, layer: Record<string, unknown>, path:
             continue;
         }
         if (!(k in SETTINGS)) {
-            throw new ConfigError(`${path}${k} is not a known setting (known: ${SETTING_KEYS.join(", ")})`);
+            throw new ConfigError(`${path}${k}`, `is not a known setting (known: ${SETTING_KEYS.join(", ")})`);
         }
-        const errors = validate(SETTINGS[k as SettingKey], v, `${path}${k}`);
-        if (errors.length > 0) {
-            throw new ConfigError(errors.join("; "));
+        const parsed = SETTINGS[k as SettingKey].safeParse(v);
+        if (!parsed.success) {
+            throw configError(`${path}${k}`, parsed.error.issues[0], v);
         }
-        out[k] = JSON.parse(JSON.stringify(v));
+        out[k] = parsed.data;
     }
-    return out as unknown as MeshSettings;
+    return out as MeshSettings;
 }
 
 /** Settings of one policy as the CrossGuard server hands them over (`args.getConfig()`). */
@@ -237,12 +180,12 @@ export function settingsFromPolicyConfig(policy: string, raw: object): MeshSetti
  */
 export function resolvePackConfig(input: PackConfigInput = {}, knownPolicies?: readonly string[]): PackConfig {
     if (typeof input !== "object" || input === null || Array.isArray(input)) {
-        throw new ConfigError("policy config must be an object");
+        throw new ConfigError("policy config", "must be an object");
     }
     const { policies = {}, ...flat } = input;
     const settings = mergeSettings(defaults(), flat, "");
     if (typeof policies !== "object" || policies === null || Array.isArray(policies)) {
-        throw new ConfigError("policies must be an object keyed by policy name");
+        throw new ConfigError("policies", "must be an object keyed by policy name");
     }
     let all: EnforcementLevel | undefined;
     const perPolicy: Record<string, { enforcement?: EnforcementLevel; settings: MeshSettings }> = {};
@@ -252,7 +195,7 @@ export function resolvePackConfig(input: PackConfigInput = {}, knownPolicies?: r
             continue;
         }
         if (knownPolicies && !knownPolicies.includes(name)) {
-            throw new ConfigError(`"${name}" is not a policy of this pack (known: ${knownPolicies.join(", ")})`);
+            throw new ConfigError(name, `is not a policy of this pack (known: ${knownPolicies.join(", ")})`);
         }
         if (typeof entry === "string") {
             perPolicy[name] = { enforcement: level(entry, name), settings };
@@ -263,7 +206,7 @@ export function resolvePackConfig(input: PackConfigInput = {}, knownPolicies?: r
                 settings: mergeSettings(settings, rest, `${name}.`),
             };
         } else {
-            throw new ConfigError(`${name} must be an enforcement level or an object`);
+            throw new ConfigError(name, "must be an enforcement level or an object");
         }
     }
     return { settings, policies: perPolicy, all };

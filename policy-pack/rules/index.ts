@@ -22,10 +22,15 @@ import { EnforcementLevel, KubeObject, ManagedClusterObject, Violation } from ".
 import {
     virtualServiceDestinationPort, virtualServiceGatewayHosts, virtualServiceMeshHostConflicts, virtualServiceReferences,
 } from "./virtualservices";
+import {
+    authorizationPolicyAction, destinationRuleSubsetNames, gatewayName, gatewayPortRange, sidecarEgressHosts, virtualServiceRouteAction,
+    virtualServiceRouteWeights,
+} from "./webhook";
 import { containerResourceRequests, workloadAvailability, workloadReservedUid, workloadSidecarInjection } from "./workloads";
 
 export * from "./types";
-export { ConfigError, SETTINGS, settingsFromPolicyConfig } from "./config";
+export { ConfigError } from "../lib/errors";
+export { mtlsExceptionSchema, SETTINGS, settingsFromPolicyConfig } from "./config";
 export type { Environment, MeshSettings, MtlsException, PackConfig, PackConfigInput, PolicyConfigInput, SettingKey, SettingsInput } from "./config";
 export type { Finding, Issue, PolicyInfo, ResourceRule, Rule, StackRule, Subject } from "./rule";
 
@@ -45,6 +50,7 @@ export const RULES: readonly Rule[] = [
     authorizationPolicySafe,
     authorizationDefaultDeny,
     authorizationPolicyWorkloads,
+    authorizationPolicyAction,
     gatewaySelector,
     gatewayIngressEnabled,
     gatewayPorts,
@@ -52,16 +58,22 @@ export const RULES: readonly Rule[] = [
     gatewayWildcardHost,
     gatewayWildcardHostDev,
     gatewayConflicts,
+    gatewayName,
+    gatewayPortRange,
     virtualServiceReferences,
     virtualServiceDestinationPort,
     virtualServiceGatewayHosts,
     virtualServiceMeshHostConflicts,
+    virtualServiceRouteAction,
+    virtualServiceRouteWeights,
     destinationRuleSubsetPods,
     destinationRuleHost,
+    destinationRuleSubsetNames,
     servicePortNames,
     deprecatedAnnotations,
     sidecarDefaultSelector,
     workloadSelectorMatches,
+    sidecarEgressHosts,
     aksMeshConfig,
     containerResourceRequests,
     workloadAvailability,

@@ -4,8 +4,10 @@
  * They must agree on every case; where they did not, the offline check was fixed (the peer is right).
  */
 import * as assert from "assert";
+import { evaluate, ResourceRule } from "../../policy-pack/rules";
+import { gatewayTls } from "../../policy-pack/rules/gateways";
+import * as webhook from "../../policy-pack/rules/webhook";
 import { loadSchemaBundle, schemaDirForRevision, SchemaBundle, validateObjects } from "../../tools/schema";
-import * as webhook from "../../tools/schema/webhook";
 import { CorpusCase, loadCorpus } from "./support/corpus";
 import { validate } from "./support/istioctl";
 import { dryRunApply, ensureNamespaces, Kube } from "./support/kube";
@@ -13,9 +15,33 @@ import { istioctlFor, JUDGE_REVISION, kubectlPath, localCluster } from "./suppor
 
 type Verdict = "accept" | "reject";
 
+/**
+ * The pack rules that mirror istiod's webhook (policy-pack/rules/webhook.ts), plus gateway-tls, whose first
+ * check (an HTTPS/TLS server needs tls settings) is the webhook's.
+ */
+const WEBHOOK_RULES: readonly ResourceRule[] = [
+    ...Object.values(webhook).filter((r): r is ResourceRule => typeof r === "object" && r !== null && (r as ResourceRule).scope === "resource"),
+    gatewayTls,
+];
+
+interface OfflineFinding {
+    /** The schema rule family, or `webhook/<pack rule>`. */
+    readonly family: string;
+    readonly text: string;
+    readonly message: string;
+}
+
+/** The offline verdict: the schema check (tools/schema) plus the pack's webhook rules, as `policy:check` runs both. */
+function offlineFindings(c: CorpusCase, bundle: SchemaBundle): OfflineFinding[] {
+    const schema = validateObjects([c.object], bundle).map((e) => ({ family: e.rule, text: `${e.rule} ${e.path}: ${e.message}`, message: e.message }));
+    const names = new Set(WEBHOOK_RULES.map((r) => r.name));
+    const hooks = evaluate([c.object]).filter((v) => names.has(v.policy)).map((v) => ({ family: `webhook/${v.policy}`, text: `${v.policy}: ${v.message}`, message: v.message }));
+    return [...schema, ...hooks];
+}
+
 function offline(c: CorpusCase, bundle: SchemaBundle): { verdict: Verdict; findings: string[] } {
-    const errors = validateObjects([c.object], bundle);
-    return { verdict: errors.length > 0 ? "reject" : "accept", findings: errors.map((e) => `${e.rule} ${e.path}: ${e.message}`) };
+    const findings = offlineFindings(c, bundle);
+    return { verdict: findings.length > 0 ? "reject" : "accept", findings: findings.map((f) => f.text) };
 }
 
 /** Every distinct CEL message of the kinds' schemas in the bundle (the rule families the corpus must cover). */
@@ -58,17 +84,15 @@ describe("e2e: differential corpus, offline schema check vs real peers", functio
         for (const family of ["valid", "unknown-field", "schema", "cel", "list-type", "metadata"]) {
             assert.ok(checks.has(family), `no corpus case for ${family}`);
         }
-        const webhookChecks = Object.entries(webhook).filter(([name, f]) => typeof f === "function" && name !== "webhookChecks").map(([name]) => `webhook/${name}`);
-        assert.deepStrictEqual(webhookChecks.filter((w) => !checks.has(w)), [], "webhook checks without a corpus case");
-        const produced = new Set(corpus.filter((c) => c.check === "cel").flatMap((c) => validateObjects([c.object], bundle).filter((e) => e.rule === "cel").map((e) => e.message)));
+        assert.deepStrictEqual(WEBHOOK_RULES.map((r) => `webhook/${r.name}`).filter((w) => !checks.has(w)), [], "webhook rules without a corpus case");
+        const produced = new Set(corpus.filter((c) => c.check === "cel").flatMap((c) => offlineFindings(c, bundle).filter((f) => f.family === "cel").map((f) => f.message)));
         assert.deepStrictEqual([...celMessages(bundle)].filter((m) => !produced.has(m)).sort(), [], "CEL rules no corpus case breaks");
         const wrong = corpus.flatMap((c) => {
-            const ours = validateObjects([c.object], bundle);
+            const ours = offlineFindings(c, bundle);
             const verdict = ours.length > 0 ? "reject" : "accept";
-            const family = c.check.split("/")[0];
             if (verdict !== c.expect) return [`${c.name}: offline ${verdict}s, corpus expects ${c.expect}`];
-            if (c.expect === "reject" && !ours.some((e) => e.rule === family)) return [`${c.name}: no ${family} finding (${ours.map((e) => e.rule).join(", ")})`];
-            if (c.rule && !ours.some((e) => e.message === c.rule)) return [`${c.name}: CEL rule "${c.rule}" not reported`];
+            if (c.expect === "reject" && !ours.some((f) => f.family === c.check)) return [`${c.name}: no ${c.check} finding (${ours.map((f) => f.family).join(", ")})`];
+            if (c.rule && !ours.some((f) => f.message === c.rule)) return [`${c.name}: CEL rule "${c.rule}" not reported`];
             return [];
         });
         assert.deepStrictEqual(wrong, []);

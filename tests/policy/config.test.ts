@@ -35,21 +35,27 @@ describe("policy config", () => {
     });
 
     const invalid: [string, unknown, RegExp][] = [
-        ["a wrong type", { rootNamespace: 5 }, /rootNamespace must be a string/],
-        ["an empty name", { rootNamespace: "" }, /rootNamespace must not be empty/],
-        ["an unknown setting", { rootNamespce: "x" }, /rootNamespce is not a known setting/],
-        ["an environment outside the enum", { environment: "staging" }, /environment must be one of prod, dev \(got "staging"\)/],
-        ["an exception without namespace", { mtlsExceptions: [{ port: 8080 }] }, /mtlsExceptions\[0\]\.namespace is required/],
-        ["an exception port out of range", { mtlsExceptions: [{ namespace: "a", port: 70000 }] }, /mtlsExceptions\[0\]\.port must be between 1 and 65535/],
-        ["an exception with an unknown field", { mtlsExceptions: [{ namespace: "a", ports: [1] }] }, /mtlsExceptions\[0\]\.ports is not a known field/],
-        ["a selector with a non-string value", { mtlsExceptions: [{ namespace: "a", selector: { app: 1 } }] }, /mtlsExceptions\[0\]\.selector\.app must be a string/],
-        ["an unknown policy", { policies: { "peer-authentication-strct": "advisory" } }, /"peer-authentication-strct" is not a policy of this pack/],
-        ["an unknown level", { policies: { all: "warn" } }, /all must be one of mandatory, advisory, disabled, remediate/],
-        ["a per-policy bad setting", { policies: { "mesh-mtls-strict": { rootNamespace: [] } } }, /mesh-mtls-strict\.rootNamespace must be a string/],
+        ["a wrong type", { rootNamespace: 5 }, /^rootNamespace: must be a string$/],
+        ["an empty name", { rootNamespace: "" }, /^rootNamespace: must not be empty$/],
+        ["an unknown setting", { rootNamespce: "x" }, /^rootNamespce: is not a known setting \(known: rootNamespace, /],
+        ["an environment outside the enum", { environment: "staging" }, /^environment: must be one of prod, dev \(got "staging"\)$/],
+        ["an exception without namespace", { mtlsExceptions: [{ port: 8080 }] }, /^mtlsExceptions\[0\]\.namespace: is required$/],
+        ["an exception port out of range", { mtlsExceptions: [{ namespace: "a", port: 70000 }] }, /^mtlsExceptions\[0\]\.port: must be between 1 and 65535$/],
+        ["an exception with an unknown field", { mtlsExceptions: [{ namespace: "a", ports: [1] }] }, /^mtlsExceptions\[0\]\.ports: is not a known field \(known: namespace, selector, port, mode, reason\)$/],
+        ["an exception port that is not whole", { mtlsExceptions: [{ namespace: "a", port: 80.5 }] }, /^mtlsExceptions\[0\]\.port: must be an integer$/],
+        ["a list given as a string", { systemNamespaces: "kube-system" }, /^systemNamespaces: must be a list$/],
+        ["a selector with a non-string value", { mtlsExceptions: [{ namespace: "a", selector: { app: 1 } }] }, /^mtlsExceptions\[0\]\.selector\.app: must be a string$/],
+        ["an unknown policy", { policies: { "peer-authentication-strct": "advisory" } }, /^peer-authentication-strct: is not a policy of this pack/],
+        ["an unknown level", { policies: { all: "warn" } }, /^all: must be one of mandatory, advisory, disabled, remediate/],
+        ["a per-policy bad setting", { policies: { "mesh-mtls-strict": { rootNamespace: [] } } }, /^mesh-mtls-strict\.rootNamespace: must be a string$/],
     ];
     for (const [what, input, message] of invalid) {
         it(`rejects ${what} with a message naming the key`, () => {
-            assert.throws(() => resolveConfig(input as never), (e: unknown) => e instanceof ConfigError && message.test(e.message));
+            assert.throws(() => resolveConfig(input as never), (e: unknown) => {
+                assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+                assert.match(e.message, message);
+                return true;
+            });
         });
     }
 
@@ -88,17 +94,22 @@ describe("policy config", () => {
         assert.throws(() => toPolicyPackConfig({ environment: "qa" as never }), ConfigError);
     });
 
-    it("derives every policy's configSchema from the setting definitions", () => {
+    it("derives every policy's configSchema from the zod setting definitions, defaults and descriptions included", () => {
         const defaults = resolveConfig().settings;
         for (const p of POLICIES) {
             const schema = policyConfigSchema(p);
             assert.deepStrictEqual(Object.keys(schema?.properties ?? {}), [...p.settings], p.name);
             for (const key of p.settings) {
-                assert.strictEqual(schema!.properties[key], SETTINGS[key]);
-                assert.deepStrictEqual(SETTINGS[key].default, defaults[key]);
-                assert.ok(SETTINGS[key].description);
+                const property = schema!.properties[key];
+                assert.deepStrictEqual(property.default, defaults[key], `${p.name}.${key}`);
+                assert.strictEqual(property.description, SETTINGS[key].description);
+                assert.ok(property.description, `${key} has no description`);
+                assert.ok(!("$schema" in property), "a property schema carries $schema");
             }
         }
+        const exceptions = policyConfigSchema(POLICIES.find((p) => p.settings.includes("mtlsExceptions"))!)!.properties.mtlsExceptions;
+        assert.deepStrictEqual((exceptions.items as { required: string[] }).required, ["namespace"]);
+        assert.strictEqual((exceptions.items as { additionalProperties: boolean }).additionalProperties, false);
     });
 });
 

@@ -10,6 +10,7 @@ const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForR
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { getStore } = require("@pulumi/pulumi/runtime/state") as { getStore(): { settings: { monitor: unknown } } };
 import { parse } from "yaml";
+import { ConfigError } from "../../policy-pack/lib/errors";
 import { offlineMocks } from "./mocks";
 
 /** The repository root: where Pulumi.yaml and index.ts live. */
@@ -18,9 +19,6 @@ export const ROOT = path.resolve(__dirname, "..", "..");
 /** Stand-in for `secure:` config values, which need the stack's secrets provider to decrypt. */
 export const SECRET_PLACEHOLDER = "offline-secret";
 export const REDACTED = "[secret]";
-
-/** A bad command-line or config input: the tools print the message and exit 2. */
-export class InputError extends Error {}
 
 /** One registered (or read) resource, as resources.json shows it. */
 export interface ResourceRecord {
@@ -50,12 +48,12 @@ function readYaml(file: string): unknown {
     try {
         text = fs.readFileSync(file, "utf8");
     } catch {
-        throw new InputError(`cannot read ${file}`);
+        throw new ConfigError(file, "cannot be read");
     }
     try {
         return parse(text);
     } catch (e) {
-        throw new InputError(`${file} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+        throw new ConfigError(file, `is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
     }
 }
 
@@ -84,16 +82,16 @@ export function loadConfig(stack: string, configFile?: string, root = ROOT): { p
     const projectFile = readYaml(path.join(root, "Pulumi.yaml")) as { name?: string; config?: Record<string, unknown> };
     const project = projectFile?.name;
     if (!project) {
-        throw new InputError(`${path.join(root, "Pulumi.yaml")} has no project name`);
+        throw new ConfigError(path.join(root, "Pulumi.yaml"), "has no project name");
     }
     const file = configFile ?? path.join(root, `Pulumi.${stack}.yaml`);
     if (!configFile && !fs.existsSync(file)) {
         const known = fs.readdirSync(root).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s);
-        throw new InputError(`unknown stack "${stack}": ${file} does not exist; stacks here: ${known.join(", ")}`);
+        throw new ConfigError("--stack", `unknown stack "${stack}": ${file} does not exist; stacks here: ${known.join(", ")}`);
     }
     const stackFile = readYaml(file) as { config?: Record<string, unknown> } | null;
     if (!stackFile || typeof stackFile !== "object" || (stackFile.config !== undefined && typeof stackFile.config !== "object")) {
-        throw new InputError(`${file} must be a stack settings file with a "config:" map`);
+        throw new ConfigError(file, 'must be a stack settings file with a "config:" map');
     }
     const values: Record<string, unknown> = {};
     const secretKeys: string[] = [];
@@ -212,9 +210,11 @@ export async function runProgram(opts: { stack: string; configFile?: string; val
         }
     }
     // The SDK captures a stack trace for every promise and resource (debugging aids the mock run
-    // never reads); with ts-node's source-map hook each capture mapped every frame, most of the
-    // run time. While the program runs, traces stay short and unmapped.
+    // never reads); with source maps on (tsx turns them on) each capture maps every frame, most of
+    // the run time. While the program runs, traces stay short and unmapped.
     const { prepareStackTrace, stackTraceLimit } = Error;
+    const sourceMaps = process.sourceMapsEnabled;
+    process.setSourceMapsEnabled(false);
     (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
     Error.stackTraceLimit = 4;
     try {
@@ -225,6 +225,7 @@ export async function runProgram(opts: { stack: string; configFile?: string; val
         await waitForRPCs();
         return { project: loaded.project, stack: opts.stack, resources: monitor.records, outputs };
     } finally {
+        process.setSourceMapsEnabled(sourceMaps);
         Error.prepareStackTrace = prepareStackTrace;
         Error.stackTraceLimit = stackTraceLimit;
     }

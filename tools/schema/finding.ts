@@ -1,8 +1,8 @@
 /** Shapes shared by the schema checks; kept apart so the rule modules do not import the entry point. */
 
-export type SchemaRule = "unknown-field" | "schema" | "cel" | "list-type" | "metadata" | "webhook";
+export type SchemaRule = "unknown-field" | "schema" | "cel" | "list-type" | "metadata";
 
-/** One reason the API server (or Istio's admission webhook) would reject an object. */
+/** One reason the API server would reject an object. */
 export interface SchemaError {
     apiVersion: string;
     kind: string;

@@ -1,7 +1,8 @@
 /**
  * Offline schema conformance for Istio objects: what the API server would reject (strict unknown fields,
- * OpenAPI, CEL rules, list-type uniqueness, ObjectMeta) plus the istiod webhook checks schemas miss, against
- * Istio's own `crd-all.gen.yaml` for the cluster's revision. Pure: no cluster, no network.
+ * OpenAPI, CEL rules, list-type uniqueness, ObjectMeta), against Istio's own `crd-all.gen.yaml` for the
+ * cluster's revision. Pure: no cluster, no network. What istiod's webhook refuses beyond the CRDs needs no
+ * bundle and is a policy rule (policy-pack/rules/webhook.ts), run by all three front doors.
  */
 import { createHash } from "crypto";
 import * as fs from "fs";
@@ -10,12 +11,11 @@ import Ajv, { AnySchemaObject, ErrorObject, ValidateFunction } from "ajv";
 import type { DataValidationCxt } from "ajv/dist/types";
 import addFormats from "ajv-formats";
 import { parseAllDocuments } from "yaml";
-import { parseRevision } from "../../policy-pack/lib/revisions";
+import { revisionInfo, SUPPORTED_REVISIONS } from "../../policy-pack/lib/revisions";
 import type { KubeObject } from "../../policy-pack/rules/types";
 import { CelProgram, CelSchema, compileRule, firstLine, toCelValue } from "./cel";
 import { Finding, SchemaError, asRecord, pointer } from "./finding";
 import { validateMetadata } from "./metadata";
-import { webhookChecks } from "./webhook";
 
 export type { SchemaError, SchemaRule } from "./finding";
 
@@ -24,30 +24,28 @@ const BUNDLE_FILE = "crd-all.gen.yaml";
 /** Where `npm run schemas:fetch` puts the bundles (git-ignored). */
 export const FETCHED_SCHEMA_DIR = path.resolve(__dirname, "..", "..", "schemas", "istio");
 
+/** Bundles kept beside the repository (`shared/schemas/istio`), on machines that have them. */
+export const SHARED_SCHEMA_DIR = path.resolve(__dirname, "..", "..", "..", "shared", "schemas", "istio");
+
 /**
  * Where Istio schema bundles live: `$AKS_ISTIO_MESH_SCHEMAS`, else the fetched ones, else
  * `shared/schemas/istio` beside the repository.
  */
 export function defaultSchemaBaseDir(): string {
-    return process.env.AKS_ISTIO_MESH_SCHEMAS
-        || (fs.existsSync(FETCHED_SCHEMA_DIR) ? FETCHED_SCHEMA_DIR : path.resolve(__dirname, "..", "..", "..", "shared", "schemas", "istio"));
+    return process.env.AKS_ISTIO_MESH_SCHEMAS || (fs.existsSync(FETCHED_SCHEMA_DIR) ? FETCHED_SCHEMA_DIR : SHARED_SCHEMA_DIR);
 }
 
 /**
- * The bundle directory for an AKS revision: `asm-1-30` → `<base>/1.30.<highest patch present>`. When no patch
- * directory exists the `<base>/1.30` path is returned, so loading it reports "no schema bundle" plainly.
+ * The bundle directory for an AKS revision: `<base>/<istioPatch>` from the revision table
+ * (`asm-1-30` → `<base>/1.30.3`). Throws for a revision the table does not hold: stack config and the
+ * pack refuse those before any schema is read.
  */
 export function schemaDirForRevision(revision: string, baseDir: string = defaultSchemaBaseDir()): string {
-    const parsed = parseRevision(revision);
-    if (!parsed) throw new Error(`revision "${revision}" is not an AKS Istio revision like asm-1-30`);
-    const minor = parsed.join(".");
-    const patchDir = new RegExp(`^${parsed[0]}\\.${parsed[1]}\\.(\\d+)$`);
-    const entries = fs.existsSync(baseDir) ? fs.readdirSync(baseDir) : [];
-    const patches = entries
-        .map((entry) => patchDir.exec(entry))
-        .filter((m): m is RegExpExecArray => m !== null)
-        .map((m) => Number(m[1]));
-    return path.join(baseDir, patches.length > 0 ? `${minor}.${Math.max(...patches)}` : minor);
+    const info = revisionInfo(revision);
+    if (!info) {
+        throw new Error(`revision "${revision}" is not in the revision table (policy-pack/lib/revisions.ts): ${SUPPORTED_REVISIONS.map((r) => r.revision).join(", ")}`);
+    }
+    return path.join(baseDir, info.istioPatch);
 }
 
 /** Istio's CRDs for one release, indexed for validation. */
@@ -339,12 +337,11 @@ function validateOne(object: KubeObject, bundle: SchemaBundle): Finding[] {
     const wire = wireForm(object) as Record<string, unknown>;
     const validator = validatorFor(bundle, `${group}/${version}/${kind}`, schema);
     const findings = validator(wire) ? [] : schemaFindings(validator.errors ?? []);
-    return [...findings, ...validateMetadata(wire.metadata), ...webhookChecks(group, kind, wire)];
+    return [...findings, ...validateMetadata(wire.metadata)];
 }
 
 /**
- * Validates Istio objects (any group ending in `istio.io`) the way the API server and istiod's webhook
- * would; other objects are left to their own checks. An Istio kind the bundle does not serve is an error.
+ * Validates Istio objects (any group ending in `istio.io`) the way the API server would; other objects are left to their own checks. An Istio kind the bundle does not serve is an error.
  */
 export function validateObjects(objects: KubeObject[], bundle: SchemaBundle): SchemaError[] {
     return objects

@@ -38,7 +38,7 @@ export function renderedStacks(): Promise<RenderedStack[]> {
         const stacks = stackNames();
         const dir = outDir;
         rendered = new Promise((resolve, reject) => {
-            const args = ["-r", "./tools/register.js", "tools/preview.ts", ...stacks.flatMap((s) => ["--stack", s]), "--out", dir];
+            const args = ["--import", "tsx", "tools/preview.ts", ...stacks.flatMap((s) => ["--stack", s]), "--out", dir];
             const child = track(spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] }));
             let output = "";
             child.stdout?.on("data", (d) => { output += d; });
