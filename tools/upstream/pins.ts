@@ -115,7 +115,7 @@ const ISTIO_BUILD_1_30: BuildRecipe = {
         {
             from: "github.com/envoyproxy/go-control-plane/contrib",
             to: "github.com/envoyproxy/go-control-plane/contrib",
-            version: "v1.36.1-0.20260729145720-a2d8c7492908",
+            version: "v1.36.1-0.20260713214202-ca8ce173c36f",
         },
     ],
     tags: ["vtprotobuf", "disable_pgv"],
