@@ -60,8 +60,8 @@ describe("upstream tools: pins", () => {
         assert.equal(args[args.indexOf("-o") + 1], "/out/istioctl");
     });
 
-    it("maps Kubernetes' relative staging replaces to the published v0 modules", () => {
-        const goMod = "module k8s.io/kubernetes\n\nreplace (\n\tk8s.io/api => ./staging/src/k8s.io/api\n\tk8s.io/kube-scheduler => ./staging/src/k8s.io/kube-scheduler\n\tgithub.com/x/y => github.com/x/z v1.0.0\n)\n";
+    it("maps the staging modules Kubernetes requires to the published v0 modules, skipping replace-only ones", () => {
+        const goMod = "module k8s.io/kubernetes\n\nrequire (\n\tk8s.io/api v0.0.0\n\tk8s.io/kube-scheduler v0.0.0\n)\n\nreplace (\n\tk8s.io/api => ./staging/src/k8s.io/api\n\tk8s.io/kube-scheduler => ./staging/src/k8s.io/kube-scheduler\n\tk8s.io/sample-controller => ./staging/src/k8s.io/sample-controller\n\tgithub.com/x/y => github.com/x/z v1.0.0\n)\n";
         assert.deepEqual(stagingReplaces(goMod, "1.34.4"), [
             { from: "k8s.io/api", to: "k8s.io/api", version: "v0.34.4" },
             { from: "k8s.io/kube-scheduler", to: "k8s.io/kube-scheduler", version: "v0.34.4" },
