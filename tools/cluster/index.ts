@@ -332,7 +332,10 @@ export async function startLocalCluster(opts: ClusterOptions = {}): Promise<Clus
         return state;
     } catch (e) {
         await stopPids(pids, stateDir);
-        fs.rmSync(stateDir, { recursive: true, force: true });
+        // Keep the component logs the message points to; the rest (state, keys, etcd data) goes.
+        for (const entry of fs.readdirSync(stateDir)) {
+            if (entry !== "logs") fs.rmSync(path.join(stateDir, entry), { recursive: true, force: true });
+        }
         throw e;
     }
 }

@@ -97,7 +97,7 @@ export interface Lookup {
     readonly env: NodeJS.ProcessEnv;
     readonly probe: (binary: string, pin: ToolPin) => string | undefined;
     readonly onPath: (binary: string) => string[];
-    readonly cached: (pin: ToolPin) => { path: string; coldSeconds: number } | undefined;
+    readonly cached: (pin: ToolPin) => { path: string; coldSeconds?: number } | undefined;
 }
 
 /**
@@ -130,7 +130,10 @@ function realLookup(env: NodeJS.ProcessEnv): Lookup {
         onPath: (binary) => onPath(binary, env.PATH),
         cached: (pin) => {
             const stamp = readStamp(root, pin);
-            return stamp ? { path: cachedBinary(root, pin), coldSeconds: stamp.seconds } : undefined;
+            if (stamp) return { path: cachedBinary(root, pin), coldSeconds: stamp.seconds };
+            // A binary put there by another build (no stamp) counts when it reports the pinned version.
+            const file = cachedBinary(root, pin);
+            return fs.existsSync(file) && probeVersion(file, pin, env) === pin.version ? { path: file } : undefined;
         },
     };
 }

@@ -64,12 +64,16 @@ export interface ToolPin {
 /** Kubernetes minor of the stacks (Pulumi.<stack>.yaml kubernetesVersion 1.34) and its patch. */
 export const KUBERNETES_VERSION = "1.34.4";
 
-/** `k8s.io/foo => ./staging/src/k8s.io/foo` → `k8s.io/foo => k8s.io/foo v0.<minor>.<patch>`. */
+/**
+ * `k8s.io/foo => ./staging/src/k8s.io/foo` → `k8s.io/foo => k8s.io/foo v0.<minor>.<patch>`, for the staging
+ * modules the go.mod requires: some it only replaces (sample-controller) are not even served at that version.
+ */
 export function stagingReplaces(goMod: string, kubernetesVersion: string): Replace[] {
     const v0 = `v0.${kubernetesVersion.split(".").slice(1).join(".")}`;
+    const required = new Set([...goMod.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s+v0\.0\.0\b/gm)].map((m) => m[1]));
     const out: Replace[] = [];
     for (const m of goMod.matchAll(/^\s*(k8s\.io\/[\w.-]+)\s+=>\s+\.\/staging\/src\/k8s\.io\/[\w.-]+\s*$/gm)) {
-        out.push({ from: m[1], to: m[1], version: v0 });
+        if (required.has(m[1])) out.push({ from: m[1], to: m[1], version: v0 });
     }
     return out;
 }
@@ -115,7 +119,7 @@ const ISTIO_BUILD_1_30: BuildRecipe = {
         {
             from: "github.com/envoyproxy/go-control-plane/contrib",
             to: "github.com/envoyproxy/go-control-plane/contrib",
-            version: "v1.36.1-0.20260729145720-a2d8c7492908",
+            version: "v1.36.1-0.20260713214202-ca8ce173c36f",
         },
     ],
     tags: ["vtprotobuf", "disable_pgv"],
