@@ -19,8 +19,10 @@ import { ConfigError } from "../../policy-pack/lib/errors";
 import { parseRevision, SUPPORTED_REVISIONS } from "../../policy-pack/lib/revisions";
 import { ROOT } from "../offline/runtime";
 import { schemaDirForRevision } from "../schema";
-import { cacheRoot, resolveTool, ToolUnavailableError } from "../upstream";
+import { cacheRoot, findPin, resolveTool, ToolUnavailableError } from "../upstream";
 import { generatePki, kubeconfig } from "./pki";
+
+const KWOK_VERSION = findPin("kwok")!.version;
 
 export const COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"] as const;
 export type Component = (typeof COMPONENTS)[number];
@@ -197,6 +199,32 @@ function getOk(url: string, tls?: https.RequestOptions): Promise<boolean> {
     });
 }
 
+/** kwok's stage sets the cluster uses: nodes become Ready and keep a heartbeat; pods go through their lifecycle. */
+export const KWOK_STAGE_SETS = ["node/fast", "node/heartbeat", "pod/general"];
+
+/**
+ * kwok ships its default stages as YAML in its module (kustomize/stage), not in the binary; they are read
+ * from the Go module cache at `up` (never copied into the repository) and passed to kwok with --config.
+ */
+function kwokStages(version: string, env: NodeJS.ProcessEnv): string {
+    let modCache = env.GOMODCACHE;
+    if (!modCache) {
+        const r = spawnSync("go", ["env", "GOMODCACHE"], { env, encoding: "utf8" });
+        modCache = r.status === 0 ? r.stdout.trim() : path.join(env.GOPATH || path.join(env.HOME || "/root", "go"), "pkg", "mod");
+    }
+    const base = path.join(modCache, `sigs.k8s.io/kwok@v${version}`, "kustomize", "stage");
+    const docs: string[] = [];
+    for (const set of KWOK_STAGE_SETS) {
+        const kustomization = path.join(base, set, "kustomization.yaml");
+        if (!fs.existsSync(kustomization)) {
+            throw new ConfigError("kwok", `its stage definitions are not in the Go module cache (${path.join(base, set)}); run \`go mod download sigs.k8s.io/kwok@v${version}\``);
+        }
+        const resources = (parse(fs.readFileSync(kustomization, "utf8")) as { resources?: string[] }).resources ?? [];
+        for (const file of resources) docs.push(fs.readFileSync(path.join(base, set, file), "utf8").trim());
+    }
+    return `${docs.join("\n---\n")}\n`;
+}
+
 /** The resolved binaries, refusing with one line naming what to run when one is not installed. */
 async function binaries(env: NodeJS.ProcessEnv): Promise<Record<Component | "kubectl", string>> {
     const out: Partial<Record<Component | "kubectl", string>> = {};
@@ -235,8 +263,11 @@ export async function startLocalCluster(opts: ClusterOptions = {}): Promise<Clus
         if (!fs.existsSync(bundle)) throw new ConfigError("--revisions", `${revision}: no Istio CRD bundle at ${bundle}; run \`npm run schemas:fetch\``);
     }
 
+    const stages = kwokStages(KWOK_VERSION, env);
+
     fs.rmSync(stateDir, { recursive: true, force: true });
     fs.mkdirSync(path.join(stateDir, "logs"), { recursive: true });
+    fs.writeFileSync(path.join(stateDir, "kwok-stages.yaml"), stages);
     const pki = generatePki(path.join(stateDir, "pki"));
     const server = `https://127.0.0.1:${ports["kube-apiserver"]}`;
     for (const client of ["admin", "kube-controller-manager", "kube-scheduler", "kwok"]) {
@@ -316,7 +347,7 @@ export async function startLocalCluster(opts: ClusterOptions = {}): Promise<Clus
         ]);
         launch("kube-scheduler", components("kube-scheduler"));
         launch("kwok", [
-            `--kubeconfig=${kcfg("kwok")}`, "--manage-all-nodes=true", "--cidr=10.244.0.0/16",
+            `--kubeconfig=${kcfg("kwok")}`, `--config=${path.join(stateDir, "kwok-stages.yaml")}`, "--manage-all-nodes=true", "--cidr=10.244.0.0/16",
             "--node-ip=127.0.0.1", `--server-address=127.0.0.1:${ports.kwok}`,
         ]);
         kubectl(["apply", "-f", "-"], nodesYaml());
