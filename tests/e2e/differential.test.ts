@@ -57,6 +57,15 @@ function celMessages(bundle: SchemaBundle): Set<string> {
     return found;
 }
 
+/**
+ * What the API server says for a family under server-side apply, where its wording is fixed (CEL cases name
+ * their rule's message instead).
+ */
+const PEER_WORDING: Record<string, string> = {
+    "unknown-field": "field not declared in schema",
+    "list-type": "duplicate entries for key",
+};
+
 function disagreements(corpus: readonly CorpusCase[], judge: (c: CorpusCase) => { verdict: Verdict; output: string }, bundle: SchemaBundle): string[] {
     return corpus.flatMap((c) => {
         const peer = judge(c);
@@ -67,6 +76,11 @@ function disagreements(corpus: readonly CorpusCase[], judge: (c: CorpusCase) => 
         }
         if (peer.verdict !== c.expect) {
             lines.push(`${c.name}: the corpus expects ${c.expect} but the peer ${peer.verdict}s (${c.why}): ${peer.output.split("\n")[0]}`);
+        }
+        // The peer must refuse for the reason the case is about, not another one.
+        const reason = c.rule ?? PEER_WORDING[c.check];
+        if (peer.verdict === "reject" && reason && !peer.output.includes(reason)) {
+            lines.push(`${c.name}: the peer rejects, but not with "${reason}": ${peer.output.split("\n").slice(0, 3).join(" / ")}`);
         }
         return lines;
     });
