@@ -28,7 +28,7 @@ function fakeControlPlane(): string {
 }
 
 function clusterLocal(args: string[], env: NodeJS.ProcessEnv) {
-    return spawnSync(process.execPath, ["-r", path.join(ROOT, "tools/register.js"), path.join(ROOT, "tools/cluster-local.ts"), ...args], { cwd: ROOT, env, encoding: "utf8" });
+    return spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "tools/cluster-local.ts"), ...args], { cwd: ROOT, env, encoding: "utf8" });
 }
 
 describe("cluster:local", () => {

@@ -26,7 +26,7 @@ function fakeBinaries(outputs: Record<string, string>): string {
 }
 
 function runFrontDoor(script: string, args: string[], env: NodeJS.ProcessEnv) {
-    return spawnSync(process.execPath, ["-r", path.join(ROOT, "tools/register.js"), path.join(ROOT, "tools", script), ...args], { cwd: ROOT, env, encoding: "utf8" });
+    return spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "tools", script), ...args], { cwd: ROOT, env, encoding: "utf8" });
 }
 
 describe("upstream tools: pins", () => {
