@@ -159,7 +159,8 @@ export class Ingress extends pulumi.ComponentResource {
                 replicas: 1,
                 selector: { matchLabels: labels },
                 template: {
-                    metadata: { labels },
+                    // app and version: the labels Istio keys its telemetry on (istioctl validate warns without them).
+                    metadata: { labels: { ...labels, version: "v1" } },
                     spec: {
                         nodeSelector: { "kubernetes.io/os": "linux" },
                         automountServiceAccountToken: false,

@@ -130,8 +130,9 @@ export class Kiali extends pulumi.ComponentResource {
                 replicas: args.highAvailability ? 2 : 1,
                 selector: { matchLabels: labels },
                 template: {
-                    // The workload identity webhook mounts the federated token into pods with this label.
-                    metadata: { labels: { ...labels, "azure.workload.identity/use": "true" }, annotations: { [REVISION_ANNOTATION]: args.revision } },
+                    // The workload identity webhook mounts the federated token into pods with this label;
+                    // app and version are the labels Istio keys its telemetry on.
+                    metadata: { labels: { ...labels, version: "v1", "azure.workload.identity/use": "true" }, annotations: { [REVISION_ANNOTATION]: args.revision } },
                     spec: {
                         serviceAccountName: sa.metadata.name,
                         securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },

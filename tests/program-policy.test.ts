@@ -52,6 +52,9 @@ const BREAKS: Record<string, { stack: "dev" | "prod"; edit: (o: Obj[]) => void }
             spec: { hosts: ["rabbitmq"], tcp: [{ route: [{ destination: { host: "rabbitmq" } }] }] } });
     } },
     "virtual-service-mesh-host-conflicts": { stack: "dev", edit: (o) => { const v = copy(find(o, "VirtualService", "reviews")); v.metadata.name = "reviews-copy"; o.push(v); } },
+    "workload-selector-matches": { stack: "dev", edit: (o) => {
+        o.push({ apiVersion: "networking.istio.io/v1", kind: "Sidecar", metadata: { name: "orders", namespace: "pets" }, spec: { workloadSelector: { labels: { app: "orders" } } } });
+    } },
     "destination-rule-subset-pods": { stack: "dev", edit: (o) => { find(o, "DestinationRule", "reviews").spec.subsets[2].labels.version = "v9"; } },
     // What istiod's webhook refuses.
     "virtual-service-route-action": { stack: "dev", edit: (o) => { delete find(o, "VirtualService", "reviews").spec.http[1].route; } },

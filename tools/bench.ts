@@ -5,7 +5,8 @@
  *
  * Cases: tsc --noEmit (≤ 15 s), npm test (≤ 90 s), the offline preview of dev and prod (≤ 3× a bare
  * require of @pulumi/pulumi), and synthetic meshes of 100, 200 and 400 services (400 ≤ 4.5× the
- * 100 case and ≤ 10 s). --json prints { "cases": [ { "name", "services", "ms" } ], "baselineMs" }.
+ * 100 case and ≤ 10 s), warm resolution of the upstream tools (≤ 5 s) and their stamped cold builds
+ * (≤ 45 min in all). --json prints { "cases": [ { "name", "services", "ms" } ], "baselineMs" }.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -68,6 +69,27 @@ const node = process.execPath;
 const runTs = ["--import", "tsx"];
 const tsc = require.resolve("typescript/bin/tsc");
 
+/**
+ * Upstream tools: warm resolution timed here (`npm run tools -- --no-build`, ≤ 5 s); cold builds are too long
+ * to repeat, so their seconds come from the stamps `npm run tools` wrote when it built them (≤ 45 min in all).
+ */
+function toolCases(): Case[] {
+    const t = process.hrtime.bigint();
+    const r = spawnSync(node, [...runTs, "tools/tools.ts", "--json", "--no-build"], { cwd: ROOT, encoding: "utf8" });
+    const ms = Number((process.hrtime.bigint() - t) / 1_000_000n);
+    if (r.status !== 0) throw new Error(`npm run tools -- --json --no-build failed (exit ${r.status}):\n${r.stderr}`);
+    const tools = (JSON.parse(r.stdout) as { tools: { name: string; version: string; coldSeconds?: number }[] }).tools;
+    // The Kubernetes binaries share one build (same version, same stamped seconds): one case for them.
+    const builds = new Map<string, Case>();
+    for (const x of tools.filter((y) => y.coldSeconds !== undefined)) {
+        const key = `${x.version}:${x.coldSeconds}`;
+        const prev = builds.get(key);
+        builds.set(key, { name: prev ? `${prev.name}+${x.name}` : `cold build ${x.version} ${x.name}`, ms: x.coldSeconds! * 1000 });
+    }
+    const total = [...builds.values()].reduce((sum, c) => sum + c.ms, 0);
+    return [{ name: "tools warm resolution", ms, budgetMs: 5_000 }, ...builds.values(), { name: "tools cold builds total", ms: total, budgetMs: 45 * 60_000 }];
+}
+
 function main(): void {
     const json = process.argv.includes("--json");
     const skipTests = process.argv.includes("--skip-tests");
@@ -90,6 +112,7 @@ function main(): void {
     if (!skipTests) {
         cases.push({ name: "npm test", ms: timed("npm", ["test", "--silent"]), budgetMs: 90_000 });
     }
+    cases.push(...toolCases());
     if (json) {
         console.log(JSON.stringify({ cases: cases.map(({ name, services, ms }) => ({ name, services, ms })), baselineMs }, null, 2));
         return;

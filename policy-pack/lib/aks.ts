@@ -18,6 +18,8 @@ export interface IngressGatewayInfo {
     readonly service: string;
     /** Label selector a Gateway uses to bind to it. */
     readonly selector: Readonly<Record<string, string>>;
+    /** Labels of its pods (a superset of `selector`), for rules that match selectors against workloads. */
+    readonly podLabels: Readonly<Record<string, string>>;
     /** SPIFFE principal of the gateway's pods, for AuthorizationPolicy sources. */
     readonly principal: string;
     /** Ports the gateway Service exposes to Gateway servers. */
@@ -30,6 +32,7 @@ function gateway(mode: GatewayMode): IngressGatewayInfo {
         mode,
         service,
         selector: { istio: service },
+        podLabels: { app: service, istio: service },
         principal: `cluster.local/ns/${INGRESS_NAMESPACE}/sa/${service}`,
         ports: [80, 443],
     };

@@ -5,6 +5,7 @@
 import { asArray, asString, at, GK, hasEntries, labelsMatch, labelsOf, namespaceOf, ofKind, podTemplate, stringMap, WORKLOAD_KINDS } from "./k8s";
 import { exportToOf, hostOf, hostRegistry, resolveHost, serviceSelector } from "./hosts";
 import { Finding, Issue, ResourceRule, StackRule } from "./rule";
+import { KnownPod, nodeTopologies, podsOnNodes } from "./selectors";
 import { KubeObject } from "./types";
 
 interface TlsSite {
@@ -99,17 +100,18 @@ export const destinationRuleHost: StackRule = {
 
 export const destinationRuleSubsetPods: StackRule = {
     name: "destination-rule-subset-pods",
-    description: "Every DestinationRule subset selects pods of its Service (Deployment/StatefulSet/... pod template labels).",
+    description: "Every DestinationRule subset selects pods of its Service (pod template labels, plus the topology labels pods get from the cluster's nodes: region and zone).",
     severity: "high",
     enforcement: "mandatory",
-    remediation: "Make subsets[].labels match the pod template labels (e.g. version: v1) of a workload behind the Service.",
+    remediation: "Make subsets[].labels match the pod template labels (e.g. version: v1) of a workload behind the Service, or a region/zone the cluster's node pools run in.",
     code: "IST0173",
     scope: "stack",
     settings: [],
-    kinds: [GK.destinationRule, GK.service, GK.serviceEntry, ...WORKLOAD_KINDS],
+    kinds: [GK.destinationRule, GK.service, GK.serviceEntry, GK.managedCluster, ...WORKLOAD_KINDS],
     check(objects) {
         const registry = hostRegistry(objects);
-        const pods = ofKind(objects, ...WORKLOAD_KINDS).map((w) => ({ ns: namespaceOf(w), labels: labelsOf(podTemplate(w)) }));
+        const pods = ofKind(objects, ...WORKLOAD_KINDS).map((w) => ({ namespace: namespaceOf(w), labels: labelsOf(podTemplate(w)) }));
+        const placed = podsOnNodes(pods, nodeTopologies(objects));
         const findings: Finding[] = [];
         for (const dr of ofKind(objects, GK.destinationRule)) {
             const subsets = asArray(at(dr, "spec", "subsets"));
@@ -119,13 +121,13 @@ export const destinationRuleSubsetPods: StackRule = {
                 continue;
             }
             // Only judge Services whose workloads are in the set; otherwise the pods live elsewhere.
-            const backends = pods.filter((p) => p.ns === namespaceOf(entry.object) && labelsMatch(selector, p.labels));
-            if (backends.length === 0) {
+            const inNamespace = (p: KnownPod) => p.namespace === namespaceOf(entry.object);
+            if (!pods.some((p) => inNamespace(p) && labelsMatch(selector, p.labels))) {
                 continue;
             }
             for (const subset of subsets) {
                 const wanted = { ...selector, ...stringMap(at(subset, "labels")) };
-                if (!backends.some((p) => labelsMatch(wanted, p.labels))) {
+                if (!placed.some((p) => inNamespace(p) && labelsMatch(wanted, p.labels))) {
                     findings.push({ object: dr, code: "IST0173", message: `subset ${asString(at(subset, "name")) ?? "?"} (${Object.entries(stringMap(at(subset, "labels"))).map(([k, v]) => `${k}=${v}`).join(", ")}) selects no pod of ${entry.host}` });
                 }
             }

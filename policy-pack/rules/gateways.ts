@@ -5,9 +5,10 @@
  */
 import { INGRESS_GATEWAYS, INGRESS_NAMESPACE, IngressGatewayInfo } from "../lib/aks";
 import { MeshSettings } from "./config";
-import { asArray, asString, asStrings, at, GK, namespaceOf, nameOf, ofKind, stringMap } from "./k8s";
+import { asArray, asString, asStrings, at, GK, labelsMatch, namespaceOf, nameOf, ofKind, stringMap, WORKLOAD_KINDS } from "./k8s";
 import { hostsOverlap } from "./hosts";
 import { Finding, Issue, ResourceRule, StackRule } from "./rule";
+import { KnownPod, knownPods } from "./selectors";
 import { KubeObject } from "./types";
 
 /** The AKS ingress gateways by their `istio` selector label. */
@@ -45,10 +46,19 @@ export const gatewaySelector: ResourceRule = {
     kinds: [GK.gateway],
     check(gw, s) {
         const value = istioLabel(gw);
-        return value !== undefined && s.gatewaySelectors.includes(value) ? [] : [{
+        if (value === undefined || !s.gatewaySelectors.includes(value)) {
+            return [{
+                code: "IST0101",
+                message: `selector ${value === undefined ? "has no istio label" : `istio=${value}`} and matches no AKS gateway (allowed: ${s.gatewaySelectors.join(", ")})`,
+            }];
+        }
+        // Any further selector label must also be on the add-on's gateway pods, or the selector matches none.
+        const pods = AKS_INGRESS.get(value)?.podLabels;
+        const selector = stringMap(at(gw, "spec", "selector"));
+        return pods && !labelsMatch(selector, pods) ? [{
             code: "IST0101",
-            message: `selector ${value === undefined ? "has no istio label" : `istio=${value}`} and matches no AKS gateway (allowed: ${s.gatewaySelectors.join(", ")})`,
-        }];
+            message: `selector ${Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(",")} matches none of the ${value} pods (labels ${Object.entries(pods).map(([k, v]) => `${k}=${v}`).join(",")})`,
+        }] : [];
     },
 };
 
@@ -153,28 +163,44 @@ function idOf(o: KubeObject): string {
     return `${namespaceOf(o)}/${nameOf(o) ?? ""}`;
 }
 
+/**
+ * Whether two Gateways bind the same workload, as istioctl decides it: equal selectors, or one selector's text
+ * contained in the other's (a sub-selector) with some pod matching both.
+ */
+function sameWorkload(a: KubeObject, b: KubeObject, pods: readonly KnownPod[]): boolean {
+    const ka = selectorKey(a);
+    const kb = selectorKey(b);
+    if (ka === kb) {
+        return true;
+    }
+    const sa = stringMap(at(a, "spec", "selector"));
+    const sb = stringMap(at(b, "spec", "selector"));
+    return (ka.includes(kb) || kb.includes(ka)) && pods.some((p) => labelsMatch(sa, p.labels) && labelsMatch(sb, p.labels));
+}
+
 export const gatewayConflicts: StackRule = {
     name: "gateway-conflicts",
-    description: "No two Gateways with the same selector and port claim overlapping hosts.",
+    description: "No two Gateways bound to the same gateway workload (same selector, or a sub-selector matching the same pods) claim overlapping hosts on one port.",
     severity: "high",
     enforcement: "mandatory",
     remediation: "Serve each host on a port from one Gateway (merge the servers), or give the Gateways distinct hosts.",
     code: "IST0145",
     scope: "stack",
     settings: [],
-    kinds: [GK.gateway],
+    kinds: [GK.gateway, GK.managedCluster, ...WORKLOAD_KINDS],
     check(objects) {
         const gateways = ofKind(objects, GK.gateway);
+        const pods = knownPods(objects);
         const findings: Finding[] = [];
         for (const gw of gateways) {
             for (const server of servers(gw)) {
                 const port = portNumber(server);
                 const hosts = asStrings(at(server, "hosts")).map(serverHost);
-                const rivals = gateways.filter((other) => idOf(other) !== idOf(gw) && selectorKey(other) === selectorKey(gw)
+                const rivals = gateways.filter((other) => idOf(other) !== idOf(gw) && sameWorkload(gw, other, pods)
                     && servers(other).some((os) => portNumber(os) === port
                         && asStrings(at(os, "hosts")).map(serverHost).some((oh) => hosts.some((h) => hostsOverlap(h, oh)))));
                 if (rivals.length > 0) {
-                    findings.push({ object: gw, code: "IST0145", message: `port ${port} hosts ${hosts.join(", ")} conflict with ${rivals.map(idOf).join(", ")} (same selector ${selectorKey(gw)})` });
+                    findings.push({ object: gw, code: "IST0145", message: `port ${port} hosts ${hosts.join(", ")} conflict with ${rivals.map(idOf).join(", ")} (selector ${selectorKey(gw)})` });
                 }
             }
         }

@@ -17,6 +17,7 @@ import { asString, GK, groupKind, GroupKind, namespaceOf, nameOf } from "./k8s";
 import { meshMtlsStrict, peerAuthenticationStrict } from "./mtls";
 import { namespaceInjectionLabels, namespaceRevisionOnCluster } from "./namespaces";
 import { Finding, Issue, PolicyInfo, ResourceRule, Rule, StackRule } from "./rule";
+import { authorizationPolicyWorkloads, workloadSelectorMatches } from "./selectors";
 import { EnforcementLevel, KubeObject, ManagedClusterObject, Violation } from "./types";
 import {
     virtualServiceDestinationPort, virtualServiceGatewayHosts, virtualServiceMeshHostConflicts, virtualServiceReferences,
@@ -48,6 +49,7 @@ export const RULES: readonly Rule[] = [
     envoyFilterPatches,
     authorizationPolicySafe,
     authorizationDefaultDeny,
+    authorizationPolicyWorkloads,
     authorizationPolicyAction,
     gatewaySelector,
     gatewayIngressEnabled,
@@ -70,6 +72,7 @@ export const RULES: readonly Rule[] = [
     servicePortNames,
     deprecatedAnnotations,
     sidecarDefaultSelector,
+    workloadSelectorMatches,
     sidecarEgressHosts,
     aksMeshConfig,
     containerResourceRequests,

@@ -88,6 +88,7 @@ export const GK = {
     envoyFilter: `${NETWORKING}/EnvoyFilter`,
     peerAuthentication: `${SECURITY}/PeerAuthentication`,
     authorizationPolicy: `${SECURITY}/AuthorizationPolicy`,
+    telemetry: "telemetry.istio.io/Telemetry",
     managedCluster: "containerservice.azure.com/ManagedCluster",
 } as const;
 

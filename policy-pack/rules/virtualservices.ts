@@ -134,7 +134,7 @@ function gatewayHostsFor(gw: KubeObject, vsNs: string): string[] {
 
 export const virtualServiceGatewayHosts: StackRule = {
     name: "virtual-service-gateway-hosts",
-    description: "A VirtualService bound to a Gateway has a host that Gateway serves to its namespace.",
+    description: "A VirtualService bound to a Gateway has a host that Gateway serves to its namespace (a missing Gateway serves none).",
     severity: "medium",
     enforcement: "advisory",
     remediation: "Make spec.hosts match a host in the Gateway's servers[].hosts (and its namespace scope, ns/host).",
@@ -148,8 +148,14 @@ export const virtualServiceGatewayHosts: StackRule = {
             const ns = namespaceOf(vs);
             const vsHosts = asStrings(at(vs, "spec", "hosts"));
             for (const ref of gatewaysOf(vs)) {
-                const gw = ref === MESH ? undefined : findGateway(objects, gatewayId(ref, ns));
-                if (gw && !gatewayHostsFor(gw, ns).some((gh) => vsHosts.some((h) => hostsOverlap(gh, h)))) {
+                if (ref === MESH) {
+                    continue;
+                }
+                const id = gatewayId(ref, ns);
+                const gw = findGateway(objects, id);
+                if (!gw) {
+                    findings.push({ object: vs, code: "IST0132", message: `gateway ${id} does not exist, so it serves none of the hosts ${vsHosts.join(", ")}` });
+                } else if (!gatewayHostsFor(gw, ns).some((gh) => vsHosts.some((h) => hostsOverlap(gh, h)))) {
                     findings.push({ object: vs, code: "IST0132", message: `none of the hosts ${vsHosts.join(", ")} is served by gateway ${idOf(gw)} to namespace ${ns}` });
                 }
             }
@@ -158,39 +164,51 @@ export const virtualServiceGatewayHosts: StackRule = {
     },
 };
 
+/** Namespaces a mesh-bound VirtualService's hosts are visible in: `*` for all (no exportTo, or one holding `*`). */
+function meshScopes(vs: KubeObject): string[] {
+    const exportTo = exportToOf(vs);
+    return exportTo.length === 0 || exportTo.includes("*") ? ["*"] : [...new Set(exportTo.map((e) => (e === "." ? namespaceOf(vs) : e)))];
+}
+
 export const virtualServiceMeshHostConflicts: StackRule = {
     name: "virtual-service-mesh-host-conflicts",
-    description: "No two VirtualServices bound to the mesh gateway define the same host for the same namespaces (Istio's behaviour is then undefined).",
+    description: "No two VirtualServices bound to the mesh gateway define the same host for the same namespaces, counting a VirtualService exported to all namespaces in every scope (Istio's behaviour is then undefined).",
     severity: "high",
     enforcement: "mandatory",
-    remediation: "Merge the routes into one VirtualService per host, or narrow exportTo so the scopes do not overlap.",
+    remediation: "Merge the routes into one VirtualService per host, or narrow exportTo of every VirtualService for that host so the scopes do not overlap.",
     code: "IST0109",
     scope: "stack",
     settings: [],
     kinds: [GK.virtualService],
     check(objects) {
-        const byHost = new Map<string, KubeObject[]>();
+        const byHost = new Map<string, { scope: string; host: string; list: KubeObject[] }>();
         for (const vs of ofKind(objects, GK.virtualService)) {
             const gateways = gatewaysOf(vs);
             if (gateways.length > 0 && !gateways.includes(MESH)) {
                 continue;
             }
-            const ns = namespaceOf(vs);
-            const exportTo = exportToOf(vs);
-            const scopes = exportTo.length === 0 || exportTo.includes("*") ? ["*"] : [...new Set(exportTo.map((e) => (e === "." ? ns : e)))];
-            for (const scope of scopes) {
+            for (const scope of meshScopes(vs)) {
                 for (const h of new Set(asStrings(at(vs, "spec", "hosts")))) {
-                    const key = `${scope}/${toFqdn(h, ns)}`;
-                    byHost.set(key, [...(byHost.get(key) ?? []), vs]);
+                    const host = toFqdn(h, namespaceOf(vs));
+                    const key = `${scope}/${host}`;
+                    const entry = byHost.get(key) ?? { scope, host, list: [] };
+                    entry.list.push(vs);
+                    byHost.set(key, entry);
                 }
             }
         }
+        // As istioctl: a scoped host also conflicts with the VirtualServices exported everywhere whose host covers it.
+        const everywhere = [...byHost.values()].filter((e) => e.scope === "*");
         const findings: Finding[] = [];
-        for (const [key, list] of byHost) {
-            if (list.length > 1) {
-                for (const vs of list) {
-                    findings.push({ object: vs, code: "IST0109", message: `host ${key} is also defined by ${list.filter((o) => o !== vs).map(idOf).join(", ")} on the mesh gateway` });
-                }
+        const reported = new Set<KubeObject>();
+        for (const [key, { scope, host, list }] of byHost) {
+            const all = scope === "*" ? list : [...list, ...everywhere.filter((e) => hostsOverlap(e.host, host)).flatMap((e) => e.list)];
+            if (all.length < 2) {
+                continue;
+            }
+            for (const vs of all.filter((v) => !reported.has(v))) {
+                reported.add(vs);
+                findings.push({ object: vs, code: "IST0109", message: `host ${key} is also defined by ${all.filter((o) => o !== vs).map(idOf).join(", ")} on the mesh gateway` });
             }
         }
         return findings;

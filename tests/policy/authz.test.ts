@@ -29,8 +29,8 @@ describe("policy: authorization-default-deny", () => {
         { name: "an allow-nothing with a selector covers only those workloads", change: (o) => { denyAll(o).spec = { selector: { matchLabels: { app: "api" } } }; }, expect: ["authorization-default-deny"] },
         { name: "an ALLOW with rules is no default-deny (and here allows all)", change: (o) => { denyAll(o).spec = { rules: [{}] }; }, expect: ["authorization-default-deny", "authorization-policy-safe"] },
         { name: "a DENY without rules denies nothing", change: (o) => { denyAll(o).spec = { action: "DENY" }; }, expect: ["authorization-default-deny", "authorization-policy-action"] },
-        { name: "an allow-nothing in a non-root, non-mesh namespace covers nothing", change: (o) => { denyAll(o).metadata.namespace = "other"; }, expect: ["authorization-default-deny"] },
-        { name: "the root namespace is configurable", change: (o) => { denyAll(o).metadata.namespace = "istio-system"; }, config: { policies: { "authorization-default-deny": { rootNamespace: "istio-system" } } }, expect: [] },
+        { name: "an allow-nothing in a non-root, non-mesh namespace covers nothing", change: (o) => { denyAll(o).metadata.namespace = "other"; }, expect: ["authorization-default-deny", "authorization-policy-workloads:IST0127"] },
+        { name: "the root namespace is configurable", change: (o) => { denyAll(o).metadata.namespace = "istio-system"; }, config: { policies: { "authorization-default-deny": { rootNamespace: "istio-system" } } }, expect: ["authorization-policy-workloads:IST0127"] },
         { name: "a disabled policy reports nothing", change: (o) => remove(o, AP, "allow-nothing"), config: { policies: { "authorization-default-deny": "disabled" } }, expect: [] },
     ]);
 });

@@ -5,6 +5,12 @@ import { cases, messages, verdicts } from "./helpers";
 type Objects = Parameters<typeof find>[0];
 const dr = (o: Objects) => find(o, "DestinationRule", "api");
 const subset = (o: Objects, i = 0) => dr(o).spec.subsets[i];
+/** The fixture cluster placed in westeurope with a pool across zones 1-3. */
+const zonal = (o: Objects) => {
+    const c = find(o, "ManagedCluster", "aks");
+    c.properties.location = "westeurope";
+    c.properties.agentPoolProfiles = [{ name: "system", availabilityZones: ["1", "2", "3"] }];
+};
 
 describe("policy: destination-rule-tls", () => {
     cases([
@@ -54,6 +60,10 @@ describe("policy: destination-rule-subset-pods", () => {
         { name: "a label typo is caught (IST0173)", change: (o) => { subset(o).labels = { verison: "v1" }; }, expect: ["destination-rule-subset-pods:IST0173"] },
         { name: "pods must also match the Service selector (IST0173)", change: (o) => { find(o, "Deployment", "api-v2").spec.template.metadata.labels.app = "api2"; }, expect: ["destination-rule-subset-pods:IST0173", "workload-availability"] },
         { name: "StatefulSet pod templates count as pods", change: (o) => { find(o, "Deployment", "api-v2").kind = "StatefulSet"; }, expect: [] },
+        { name: "a zone the cluster's nodes run in selects pods", change: (o) => { zonal(o); subset(o).labels["topology.kubernetes.io/zone"] = "westeurope-2"; }, expect: [] },
+        { name: "the cluster's region selects pods", change: (o) => { zonal(o); subset(o).labels["topology.kubernetes.io/region"] = "westeurope"; }, expect: [] },
+        { name: "a zone no node pool runs in selects no pod (IST0173)", change: (o) => { zonal(o); subset(o).labels["topology.kubernetes.io/zone"] = "westeurope-4"; }, expect: ["destination-rule-subset-pods:IST0173"] },
+        { name: "topology labels select nothing when the cluster's zones are unknown (IST0173)", change: (o) => { subset(o).labels["topology.kubernetes.io/zone"] = "westeurope-1"; }, expect: ["destination-rule-subset-pods:IST0173"] },
     ]);
 
     it("does not judge a Service whose workloads are not in the set", () => {

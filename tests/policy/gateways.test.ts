@@ -18,6 +18,8 @@ describe("policy: gateway-selector", () => {
         { name: "the upstream istio: ingressgateway matches nothing on AKS (IST0101)", change: (o) => { gw(o).spec.selector = { istio: "ingressgateway" }; }, expect: ["gateway-selector:IST0101"] },
         { name: "a selector without the istio label (IST0101)", change: (o) => { gw(o).spec.selector = { app: "aks-istio-ingressgateway-external" }; }, expect: ["gateway-selector:IST0101"] },
         { name: "networking.istio.io/v1beta1 is matched like v1 (IST0101)", change: (o) => { gw(o).apiVersion = "networking.istio.io/v1beta1"; gw(o).spec.selector = { istio: "ingressgateway" }; }, expect: ["gateway-selector:IST0101"] },
+        { name: "a further selector label the AKS gateway pods lack matches nothing (IST0101)", change: (o) => { gw(o).spec.selector.app = "canary"; }, expect: ["gateway-selector:IST0101"] },
+        { name: "a further selector label the AKS gateway pods carry still matches", change: (o) => { gw(o).spec.selector.app = "aks-istio-ingressgateway-external"; }, expect: [] },
         { name: "a configured egress gateway label is accepted", change: (o) => { gw(o).spec.selector = { istio: "shop-egress" }; }, config: { gatewaySelectors: ["aks-istio-ingressgateway-external", "shop-egress"] }, expect: [] },
     ]);
 });
@@ -74,6 +76,16 @@ describe("policy: gateway-conflicts", () => {
             name: "another gateway workload does not conflict",
             change: (o) => { o.push(copyOfGateway("internal", (s) => { s.selector = { istio: "aks-istio-ingressgateway-internal" }; })); },
             expect: ["gateway-ingress-enabled:IST0101"],
+        },
+        {
+            name: "a sub-selector binding the same gateway pods conflicts (IST0145)",
+            change: (o) => { o.push(copyOfGateway("web-gateway-2", (s) => { s.selector = { app: "aks-istio-ingressgateway-external", istio: "aks-istio-ingressgateway-external" }; })); },
+            expect: Array(4).fill("gateway-conflicts:IST0145"),
+        },
+        {
+            name: "a sub-selector matching no pod does not conflict (but selects nothing: IST0101)",
+            change: (o) => { o.push(copyOfGateway("web-gateway-2", (s) => { s.selector = { app: "canary", istio: "aks-istio-ingressgateway-external" }; })); },
+            expect: ["gateway-selector:IST0101"],
         },
         {
             name: "the same gateway name in another namespace is another gateway (IST0145)",

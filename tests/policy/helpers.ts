@@ -17,14 +17,18 @@ export interface Case {
     readonly config?: PackConfigInput;
 }
 
+/** Every case `cases` defined, with its mocha test (the istioctl parity table replays them: tests/e2e/parity.ts). */
+export const REGISTERED_CASES: { readonly test: Mocha.Test; readonly case: Case }[] = [];
+
 /** One `it` per case: fresh good mesh, one change, exactly the expected verdicts (nothing collateral). */
 export function cases(table: readonly Case[]): void {
     for (const c of table) {
-        it(c.name, () => {
+        const test = it(c.name, () => {
             const objects = goodMesh();
             c.change(objects);
             assert.deepStrictEqual(verdicts(objects, c.config), [...c.expect].sort());
         });
+        REGISTERED_CASES.push({ test, case: c });
     }
 }
 

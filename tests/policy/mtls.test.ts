@@ -91,7 +91,7 @@ describe("policy: mesh-mtls-strict", () => {
             name: "a root namespace configured elsewhere moves the requirement",
             change: () => undefined,
             config: { rootNamespace: "istio-system" },
-            expect: ["mesh-mtls-strict", "authorization-default-deny", "aks-meshconfig"],
+            expect: ["mesh-mtls-strict", "authorization-default-deny", "aks-meshconfig", "authorization-policy-workloads:IST0127"],
         },
     ]);
 

@@ -15,9 +15,9 @@ function apiCopy(name: string, extra: Record<string, unknown> = {}): KubeObject 
 
 describe("policy: virtual-service-references", () => {
     cases([
-        { name: "a missing gateway (IST0101)", change: (o) => { ingress(o).spec.gateways = ["web-gatway"]; }, expect: ["virtual-service-references:IST0101"] },
+        { name: "a missing gateway (IST0101)", change: (o) => { ingress(o).spec.gateways = ["web-gatway"]; }, expect: ["virtual-service-references:IST0101", "virtual-service-gateway-hosts:IST0132"] },
         { name: "a namespace-qualified gateway resolves", change: (o) => { ingress(o).spec.gateways = [`${NS}/web-gateway`]; }, expect: [] },
-        { name: "a gateway in another namespace is another gateway (IST0101)", change: (o) => { ingress(o).spec.gateways = ["other/web-gateway"]; }, expect: ["virtual-service-references:IST0101"] },
+        { name: "a gateway in another namespace is another gateway (IST0101)", change: (o) => { ingress(o).spec.gateways = ["other/web-gateway"]; }, expect: ["virtual-service-references:IST0101", "virtual-service-gateway-hosts:IST0132"] },
         { name: "the mesh gateway needs no object", change: (o) => { ingress(o).spec.gateways.push("mesh"); }, expect: [] },
         { name: "an unknown destination host (IST0101)", change: (o) => { ingressDest(o).host = "webb"; }, expect: ["virtual-service-references:IST0101"] },
         { name: "the FQDN of the Service resolves", change: (o) => { ingressDest(o).host = `web.${NS}.svc.cluster.local`; }, expect: [] },
@@ -76,7 +76,21 @@ describe("policy: virtual-service-mesh-host-conflicts", () => {
     cases([
         { name: "two mesh VirtualServices for one host (IST0109)", change: (o) => { o.push(apiCopy("api-2")); }, expect: ["virtual-service-mesh-host-conflicts:IST0109", "virtual-service-mesh-host-conflicts:IST0109"] },
         { name: "short name and FQDN are the same host (IST0109)", change: (o) => { o.push(apiCopy("api-2", { hosts: [`api.${NS}.svc.cluster.local`] })); }, expect: ["virtual-service-mesh-host-conflicts:IST0109", "virtual-service-mesh-host-conflicts:IST0109"] },
-        { name: "different exportTo scopes do not conflict", change: (o) => { o.push(apiCopy("api-2", { exportTo: ["."] })); }, expect: [] },
+        {
+            name: "a namespace-local copy still conflicts with one exported everywhere (IST0109)",
+            change: (o) => { o.push(apiCopy("api-2", { exportTo: ["."] })); },
+            expect: ["virtual-service-mesh-host-conflicts:IST0109", "virtual-service-mesh-host-conflicts:IST0109"],
+        },
+        {
+            name: "disjoint exportTo scopes do not conflict",
+            change: (o) => { api(o).spec.exportTo = ["."]; o.push(apiCopy("api-2", { exportTo: ["other"], hosts: [`api.${NS}.svc.cluster.local`] })); },
+            expect: [],
+        },
+        {
+            name: "a wildcard host exported everywhere covers a namespace-local host (IST0109)",
+            change: (o) => { api(o).spec.exportTo = ["."]; o.push(apiCopy("api-2", { hosts: ["*.svc.cluster.local"] })); },
+            expect: ["virtual-service-mesh-host-conflicts:IST0109", "virtual-service-mesh-host-conflicts:IST0109"],
+        },
         { name: "a gateway-bound VirtualService does not conflict with the mesh one", change: (o) => { o.push(apiCopy("api-2", { gateways: ["web-gateway"], hosts: ["shop.example.com"] })); }, expect: [] },
     ]);
 });

@@ -22,7 +22,7 @@ describe("policy: workload-sidecar-injection", () => {
         { name: "interceptionMode NONE switches capture off", change: (o) => annotate(o, "sidecar.istio.io/interceptionMode", "NONE"), expect: ["workload-sidecar-injection"] },
         { name: "interceptionMode TPROXY still captures", change: (o) => annotate(o, "sidecar.istio.io/interceptionMode", "TPROXY"), expect: [] },
         { name: "hostNetwork is refused in a mesh namespace", change: (o) => { template(o).spec.hostNetwork = true; }, expect: ["workload-sidecar-injection"] },
-        { name: "a system namespace is out of scope", change: (o) => { web(o).metadata.namespace = "kube-system"; template(o).spec.hostNetwork = true; }, expect: [] },
+        { name: "a system namespace is out of scope", change: (o) => { web(o).metadata.namespace = "kube-system"; template(o).spec.hostNetwork = true; }, expect: ["authorization-policy-workloads:IST0127"] },
     ]);
 
     it("checks every workload kind, through its pod template", () => {
