@@ -7,7 +7,7 @@ import { ConfigError } from "../policy-pack/lib/errors";
 import { SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
 import { ROOT } from "../tools/offline/runtime";
 import { cacheRoot, classifyGoFailure, goBuildArgs, wrapperGoMod } from "../tools/upstream/build";
-import { findPin, locate, Lookup, parseVersion, PINS, resolveTool, ToolPin, ToolUnavailableError } from "../tools/upstream";
+import { findPin, istioctlForRevision, locate, Lookup, parseVersion, PINS, resolveTool, ToolPin, ToolUnavailableError } from "../tools/upstream";
 import { compareVersions, stagingReplaces } from "../tools/upstream/pins";
 
 const pin = (name: string, version?: string): ToolPin => {
@@ -150,6 +150,15 @@ describe("upstream tools: resolution order", () => {
         const cache = fs.mkdtempSync(path.join(os.tmpdir(), "tools-cache-"));
         const t = await resolveTool("kwok", { build: false, env: { PATH: dir, AKS_ISTIO_MESH_CACHE: cache } });
         assert.deepEqual([t.source, t.path, t.version], ["path", path.join(dir, "kwok"), "0.8.0"]);
+    });
+
+    it("judges asm-1-29 with the stand-in istioctl 1.30.3 and says so, asm-1-30 with its own", async () => {
+        const dir = fakeBinaries({ istioctl: "client version: 1.30.3" });
+        const env = { PATH: dir, AKS_ISTIO_MESH_CACHE: fs.mkdtempSync(path.join(os.tmpdir(), "tools-cache-")) };
+        const old = await istioctlForRevision("asm-1-29", { build: false, env });
+        assert.deepEqual([old.version, old.revision, old.substituteFor], ["1.30.3", "asm-1-29", "1.29.6"]);
+        const current = await istioctlForRevision("asm-1-30", { build: false, env });
+        assert.deepEqual([current.version, current.substituteFor], ["1.30.3", undefined]);
     });
 
     it("reports a tool the proxy refuses as unavailable with its error and its stand-in", async () => {
