@@ -118,10 +118,15 @@ export function loadConfig(stack: string, configFile?: string, root = ROOT): { p
     return { project, values, secretKeys };
 }
 
-/** Replaces secret values with a marker so no output file carries one. */
+/**
+ * Replaces secret values with a marker so no output file carries one. A secret map (a Secret's
+ * stringData) keeps its keys, which the program names in code: manifests.yaml must still list the
+ * keys pods read by secretKeyRef, or a real kubelet refuses to start them.
+ */
 function redactSecrets(v: unknown): unknown {
     if (isRpcSecret(v)) {
-        return REDACTED;
+        const inner = unwrapRpcSecret(v);
+        return inner && typeof inner === "object" && !Array.isArray(inner) ? Object.fromEntries(Object.keys(inner).map((k) => [k, REDACTED])) : REDACTED;
     }
     if (Array.isArray(v)) {
         return v.map(redactSecrets);

@@ -14,15 +14,19 @@ export interface Kube {
     readonly kubeconfig: string;
 }
 
-function kubectl(kube: Kube, args: readonly string[]): { ok: boolean; output: string } {
+/** One kubectl run (synchronous, killed after the timeout): stdout and stderr together, and stdout alone. */
+export function kubectl(kube: Kube, args: readonly string[]): { ok: boolean; output: string; stdout: string } {
     const r = spawnSync(kube.kubectl, ["--kubeconfig", kube.kubeconfig, ...args], {
         encoding: "utf8", timeout: TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, killSignal: "SIGKILL",
     });
     if (r.error) throw new Error(`kubectl ${args[0]}: ${r.error.message}`);
-    return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };
+    return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim(), stdout: r.stdout };
 }
 
-const APPLY = ["apply", "--server-side", "--field-manager", "aks-istio-mesh-e2e", "--validate=strict"];
+/** The field manager of every apply the tier makes. */
+export const FIELD_MANAGER = "aks-istio-mesh-e2e";
+
+const APPLY = ["apply", "--server-side", "--field-manager", FIELD_MANAGER, "--validate=strict"];
 
 /** `kubectl apply --server-side --dry-run=server --validate=strict -f <file>`: nothing is persisted. */
 export function dryRunApply(kube: Kube, file: string): { ok: boolean; output: string } {
