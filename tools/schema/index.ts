@@ -13,8 +13,9 @@ import addFormats from "ajv-formats";
 import { parseAllDocuments } from "yaml";
 import { revisionInfo, SUPPORTED_REVISIONS } from "../../policy-pack/lib/revisions";
 import type { KubeObject } from "../../policy-pack/rules/types";
+import { asRecord } from "../../policy-pack/rules/k8s";
 import { CelProgram, CelSchema, compileRule, firstLine, toCelValue } from "./cel";
-import { Finding, SchemaError, asRecord, pointer } from "./finding";
+import { Finding, SchemaError, pointer } from "./finding";
 import { validateMetadata } from "./metadata";
 
 export type { SchemaError, SchemaRule } from "./finding";

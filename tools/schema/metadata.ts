@@ -2,7 +2,8 @@
  * ObjectMeta checks the API server applies to every custom resource. Istio's CRDs leave `metadata` untyped,
  * so the schema alone would accept any name or label.
  */
-import { Finding, asRecord, pointer } from "./finding";
+import { asRecord } from "../../policy-pack/rules/k8s";
+import { Finding, pointer } from "./finding";
 
 const OBJECT_META_FIELDS = new Set([
     "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation", "creationTimestamp",
