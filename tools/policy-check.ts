@@ -32,19 +32,28 @@ export interface Result {
     readonly stderr: string;
 }
 
-function manifestFiles(p: string): string[] {
-    let stat: fs.Stats;
+function statOf(p: string): fs.Stats {
     try {
-        stat = fs.statSync(p);
+        return fs.statSync(p);
     } catch {
         throw new ConfigError(p, "no such file or directory");
     }
-    if (!stat.isDirectory()) {
+}
+
+function manifestFiles(p: string): string[] {
+    if (!statOf(p).isDirectory()) {
         return [p];
     }
-    return fs.readdirSync(p).sort().flatMap((entry) => {
+    let entries: string[];
+    try {
+        entries = fs.readdirSync(p);
+    } catch (e) {
+        throw new ConfigError(p, (e as NodeJS.ErrnoException).code ?? "cannot be read");
+    }
+    // A broken link inside a directory is named like a missing file, not thrown as a stack trace.
+    return entries.sort().flatMap((entry) => {
         const child = path.join(p, entry);
-        return fs.statSync(child).isDirectory() || /\.ya?ml$/.test(entry) ? manifestFiles(child) : [];
+        return statOf(child).isDirectory() || /\.ya?ml$/.test(entry) ? manifestFiles(child) : [];
     });
 }
 
@@ -147,7 +156,7 @@ export async function run(argv: readonly string[]): Promise<Result> {
             const flag = argv[i];
             const v = value();
             if (v === undefined) {
-                return { code: 2, stdout: "", stderr: `policy:check: ${flag} needs a value\n${USAGE}\n` };
+                return { code: 2, stdout: "", stderr: `policy:check: ${flag} needs a value; ${USAGE}\n` };
             }
             if (flag === "--config") configFile = v;
             else if (flag === "--schemas") schemas = path.resolve(v);
@@ -155,7 +164,7 @@ export async function run(argv: readonly string[]): Promise<Result> {
         } else if (argv[i] === "-h" || argv[i] === "--help") {
             return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
         } else if (argv[i].startsWith("-")) {
-            return { code: 2, stdout: "", stderr: `policy:check: unknown option ${argv[i]}\n${USAGE}\n` };
+            return { code: 2, stdout: "", stderr: `policy:check: unknown option ${argv[i]}; ${USAGE}\n` };
         } else {
             paths.push(argv[i]);
         }
