@@ -192,11 +192,19 @@ async function previewStack(stack: string, opts: Options): Promise<{ report: Rep
     const policy = checkPolicies(run, opts.policyConfig ?? (fs.existsSync(stackPolicyConfig) ? stackPolicyConfig : undefined));
     const tPolicy = Date.now();
     const outDir = opts.out ? (opts.stacks.length > 1 ? path.join(opts.out, stack) : opts.out) : path.join(ROOT, "out", stack);
-    fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(path.join(outDir, "manifests.yaml"), manifestsYaml(list));
-    fs.writeFileSync(path.join(outDir, "resources.json"), JSON.stringify(run.resources, null, 2) + "\n");
+    // An out directory that cannot be written is bad input (exit 2, one line), not a crash.
+    const write = (file: string, data: string) => {
+        try {
+            fs.mkdirSync(outDir, { recursive: true });
+            fs.writeFileSync(path.join(outDir, file), data);
+        } catch (e) {
+            throw new ConfigError("--out", `${outDir} cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        }
+    };
+    write("manifests.yaml", manifestsYaml(list));
+    write("resources.json", JSON.stringify(run.resources, null, 2) + "\n");
     const tWrite = Date.now();
-    fs.writeFileSync(path.join(outDir, "mesh.svg"), await renderSvg(toDot(meshGraph(list.map((m) => m.object)))));
+    write("mesh.svg", await renderSvg(toDot(meshGraph(list.map((m) => m.object)))));
     const t2 = Date.now();
     const report: Report = {
         stack,
@@ -206,7 +214,7 @@ async function previewStack(stack: string, opts: Options): Promise<{ report: Rep
         outputs: run.outputs,
         timings: { programMs: t1 - t0, schemaMs: tSchema - t1, policyMs: tPolicy - tSchema, writeMs: tWrite - tPolicy, pictureMs: t2 - tWrite },
     };
-    fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
+    write("report.json", JSON.stringify(report, null, 2) + "\n");
     if (!opts.json) {
         console.log(`Previewing stack ${stack} offline (Pulumi SDK mock runtime; no cloud, no credentials)\n`);
         console.log(resourceTree(run.resources, `${run.project}-${stack}`));
