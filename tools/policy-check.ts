@@ -17,7 +17,7 @@ import { parseAllDocuments } from "yaml";
 import { ConfigError } from "../policy-pack/lib/errors";
 import { revisionInfo, SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
 import { bundleDirs } from "./fetch-schemas";
-import { loadSchemaBundle, SchemaError, validateObjects } from "./schema";
+import { validateAgainstBundles } from "./schema";
 import { asStrings, at } from "../policy-pack/rules/k8s";
 import { evaluate, KubeObject, PackConfigInput, Violation } from "../policy-pack/rules";
 
@@ -116,21 +116,7 @@ function revisionsOf(objects: readonly KubeObject[]): string[] {
 
 /** Schema errors against each revision's CRDs, once each, as violations. */
 async function schemaViolations(objects: readonly KubeObject[], revisions: readonly string[], schemas: string | undefined): Promise<Violation[]> {
-    const seen = new Set<string>();
-    const errors: SchemaError[] = [];
-    for (const [revision, dir] of await bundleDirs(revisions, schemas)) {
-        const bundle = loadSchemaBundle(dir);
-        if (!bundle) {
-            throw new ConfigError("--schemas", `no Istio schema bundle for ${revision} (looked in ${dir})`);
-        }
-        for (const e of validateObjects([...objects], bundle)) {
-            const key = JSON.stringify(e);
-            if (!seen.has(key)) {
-                seen.add(key);
-                errors.push(e);
-            }
-        }
-    }
+    const { errors } = validateAgainstBundles(objects, await bundleDirs(revisions, schemas));
     return errors.map((e) => ({
         policy: SCHEMA_POLICY,
         enforcement: "mandatory",

@@ -14,7 +14,7 @@ import { countByType, manifests, manifestsYaml, resourceTree } from "./offline/r
 import { meshGraph, renderSvg, toDot } from "./offline/meshgraph";
 import { ROOT, runProgram, StackRun } from "./offline/runtime";
 import { bundleDirs } from "./fetch-schemas";
-import { loadSchemaBundle, SchemaError, validateObjects } from "./schema";
+import { BundleUsed, SchemaError, validateAgainstBundles } from "./schema";
 import { ConfigError } from "../policy-pack/lib/errors";
 import { evaluate, KubeObject, toPolicyObject, Violation } from "../policy-pack/rules";
 
@@ -67,7 +67,7 @@ function parseArgs(argv: string[]): Options {
 
 export interface SchemaReport {
     /** Istio CRD bundles the objects were checked against, one per configured revision. */
-    bundles: { revision: string; istio: string; dir: string }[];
+    bundles: BundleUsed[];
     checked: number;
     errors: SchemaError[];
 }
@@ -100,23 +100,8 @@ function stackRevisions(run: StackRun): string[] {
  */
 function checkSchemas(objects: Record<string, any>[], dirs: ReadonlyMap<string, string>): SchemaReport {
     const istio = objects.filter((o) => /\.istio\.io\//.test(String(o.apiVersion)));
-    const report: SchemaReport = { bundles: [], checked: istio.length, errors: [] };
-    const seen = new Set<string>();
-    for (const [revision, dir] of dirs) {
-        const bundle = loadSchemaBundle(dir);
-        if (!bundle) {
-            throw new ConfigError("--schemas", `no Istio schema bundle for ${revision} (looked in ${dir})`);
-        }
-        report.bundles.push({ revision, istio: bundle.istioVersion, dir });
-        for (const e of validateObjects(istio, bundle)) {
-            const k = JSON.stringify(e);
-            if (!seen.has(k)) {
-                seen.add(k);
-                report.errors.push(e);
-            }
-        }
-    }
-    return report;
+    const { bundles, errors } = validateAgainstBundles(istio, dirs);
+    return { bundles, checked: istio.length, errors };
 }
 
 /**
