@@ -2,7 +2,7 @@
  * Offline preview: runs the real program for a stack under the Pulumi SDK's mock runtime (no CLI,
  * no cloud, no credentials) and writes what the stack would create.
  *
- *   npm run preview:offline -- [--stack <name>] [--config <file>] [--out <dir>] [--json]
+ *   npm run preview:offline -- [--stack <name>] [--config <file>] [--out <dir>] [--schemas <dir>] [--policy-config <file>] [--json]
  *
  * Without --stack every stack with a Pulumi.<stack>.yaml is previewed. Exit 0 when clean, 1 on a
  * mandatory policy violation or schema error, 2 on bad input.
