@@ -37,7 +37,7 @@ export interface AksClusterArgs {
     /** Entra ID integration with Azure RBAC. Omit for Kubernetes RBAC with local accounts. */
     readonly aad?: {
         readonly adminGroupObjectIds: readonly string[];
-        /** kubelogin login mode the Kubernetes provider uses (see README). */
+        /** kubelogin login mode the Kubernetes provider uses (see docs/mesh.md, the kubeconfig section). */
         readonly kubeloginMode: KubeloginMode;
     };
     /** Disable static local accounts (needs `aad`). Default false. */

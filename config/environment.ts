@@ -4,7 +4,6 @@
  * missing replicas/PDBs mandatory violations) and what the config itself insists on, never the
  * stack's name: a copy of a development stack file under another name is still development.
  */
-import { z } from "zod";
 import { boolean, object, oneOf } from "./schema";
 
 export const environment = object({
@@ -15,8 +14,6 @@ export const environment = object({
     /** Apps served through ingress need HTTPS (ingress.tls) and named hosts. Default: true in production. */
     requireTls: boolean().optional(),
 });
-
-export type EnvironmentInput = z.output<typeof environment>;
 
 export interface EnvironmentConfig {
     readonly kind: "production" | "development";

@@ -135,6 +135,13 @@ describe("policy-pack/README.md", () => {
         const text = fs.readFileSync(PACK_README, "utf8");
         assert.ok(renderBlocks(text) === text, "policy-pack/README.md is stale: run `npm run docs:policies`");
     });
+
+    it("shows each setting's default value", () => {
+        const text = fs.readFileSync(PACK_README, "utf8");
+        assert.match(text, /^\| `rootNamespace` \| `aks-istio-system` \|/m);
+        assert.match(text, /^\| `environment` \| `prod` \|/m);
+        assert.doesNotMatch(text, /\[native code\]/);
+    });
 });
 
 describe("docs/revisions.md", () => {

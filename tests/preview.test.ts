@@ -100,6 +100,14 @@ describe("preview:offline", () => {
         assert.ok(!fs.existsSync(path.join(tmp, "fresh", "report.json")), "a report without the schema check was written");
     });
 
+    it("refuses an out directory it cannot write with one line (exit 2), no stack trace", () => {
+        const file = path.join(tmp, "a-file");
+        fs.writeFileSync(file, "");
+        const r = preview(["--stack", "dev", "--out", path.join(file, "dev")]);
+        assert.strictEqual(r.code, 2, r.stderr);
+        assert.match(r.stderr, /^error: stack dev: --out: .*a-file\/dev cannot be written \(ENOTDIR\)\n$/);
+    });
+
     it("refuses an unknown stack and an unknown flag with exit 2", () => {
         const r = preview(["--stack", "staging"]);
         assert.strictEqual(r.code, 2);

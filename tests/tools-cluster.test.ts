@@ -43,6 +43,8 @@ describe("cluster:local", () => {
         assert.deepEqual(defaultRevisions(dir), [SUPPORTED_REVISIONS[SUPPORTED_REVISIONS.length - 1].revision]);
         fs.writeFileSync(path.join(dir, "Pulumi.local.yaml"), "config:\n  aks-istio-mesh:mesh:\n    revisions: [asm-1-29, asm-1-30]\n");
         assert.deepEqual(defaultRevisions(dir), ["asm-1-29", "asm-1-30"]);
+        fs.writeFileSync(path.join(dir, "Pulumi.local.yaml"), "config: [\n");
+        assert.throws(() => defaultRevisions(dir), (e: Error) => e instanceof ConfigError && e.path.endsWith("Pulumi.local.yaml") && !e.message.includes("\n"));
     });
 
     it("keeps every port on distinct numbers derived from one base", () => {

@@ -90,7 +90,15 @@ function toolCases(): Case[] {
     return [{ name: "tools warm resolution", ms, budgetMs: 5_000 }, ...builds.values(), { name: "tools cold builds total", ms: total, budgetMs: 45 * 60_000 }];
 }
 
+const OPTIONS = ["--json", "--skip-tests"];
+
 function main(): void {
+    // A mistyped option (e.g. --skip-test) would otherwise start the full suite silently.
+    const unknown = process.argv.slice(2).find((a) => !OPTIONS.includes(a));
+    if (unknown !== undefined) {
+        console.error(`error: ${unknown}: is not an option of bench; allowed: ${OPTIONS.join(", ")}`);
+        process.exit(2);
+    }
     const json = process.argv.includes("--json");
     const skipTests = process.argv.includes("--skip-tests");
     const baselineMs = timed(node, ["-e", "require('@pulumi/pulumi')"]);

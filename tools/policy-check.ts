@@ -17,7 +17,7 @@ import { parseAllDocuments } from "yaml";
 import { ConfigError } from "../policy-pack/lib/errors";
 import { revisionInfo, SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
 import { bundleDirs } from "./fetch-schemas";
-import { loadSchemaBundle, SchemaError, validateObjects } from "./schema";
+import { validateAgainstBundles } from "./schema";
 import { asStrings, at } from "../policy-pack/rules/k8s";
 import { evaluate, KubeObject, PackConfigInput, Violation } from "../policy-pack/rules";
 
@@ -32,19 +32,28 @@ export interface Result {
     readonly stderr: string;
 }
 
-function manifestFiles(p: string): string[] {
-    let stat: fs.Stats;
+function statOf(p: string): fs.Stats {
     try {
-        stat = fs.statSync(p);
+        return fs.statSync(p);
     } catch {
         throw new ConfigError(p, "no such file or directory");
     }
-    if (!stat.isDirectory()) {
+}
+
+function manifestFiles(p: string): string[] {
+    if (!statOf(p).isDirectory()) {
         return [p];
     }
-    return fs.readdirSync(p).sort().flatMap((entry) => {
+    let entries: string[];
+    try {
+        entries = fs.readdirSync(p);
+    } catch (e) {
+        throw new ConfigError(p, (e as NodeJS.ErrnoException).code ?? "cannot be read");
+    }
+    // A broken link inside a directory is named like a missing file, not thrown as a stack trace.
+    return entries.sort().flatMap((entry) => {
         const child = path.join(p, entry);
-        return fs.statSync(child).isDirectory() || /\.ya?ml$/.test(entry) ? manifestFiles(child) : [];
+        return statOf(child).isDirectory() || /\.ya?ml$/.test(entry) ? manifestFiles(child) : [];
     });
 }
 
@@ -107,21 +116,7 @@ function revisionsOf(objects: readonly KubeObject[]): string[] {
 
 /** Schema errors against each revision's CRDs, once each, as violations. */
 async function schemaViolations(objects: readonly KubeObject[], revisions: readonly string[], schemas: string | undefined): Promise<Violation[]> {
-    const seen = new Set<string>();
-    const errors: SchemaError[] = [];
-    for (const [revision, dir] of await bundleDirs(revisions, schemas)) {
-        const bundle = loadSchemaBundle(dir);
-        if (!bundle) {
-            throw new ConfigError("--schemas", `no Istio schema bundle for ${revision} (looked in ${dir})`);
-        }
-        for (const e of validateObjects([...objects], bundle)) {
-            const key = JSON.stringify(e);
-            if (!seen.has(key)) {
-                seen.add(key);
-                errors.push(e);
-            }
-        }
-    }
+    const { errors } = validateAgainstBundles(objects, await bundleDirs(revisions, schemas));
     return errors.map((e) => ({
         policy: SCHEMA_POLICY,
         enforcement: "mandatory",
@@ -147,7 +142,7 @@ export async function run(argv: readonly string[]): Promise<Result> {
             const flag = argv[i];
             const v = value();
             if (v === undefined) {
-                return { code: 2, stdout: "", stderr: `policy:check: ${flag} needs a value\n${USAGE}\n` };
+                return { code: 2, stdout: "", stderr: `policy:check: ${flag} needs a value; ${USAGE}\n` };
             }
             if (flag === "--config") configFile = v;
             else if (flag === "--schemas") schemas = path.resolve(v);
@@ -155,7 +150,7 @@ export async function run(argv: readonly string[]): Promise<Result> {
         } else if (argv[i] === "-h" || argv[i] === "--help") {
             return { code: 0, stdout: `${USAGE}\n`, stderr: "" };
         } else if (argv[i].startsWith("-")) {
-            return { code: 2, stdout: "", stderr: `policy:check: unknown option ${argv[i]}\n${USAGE}\n` };
+            return { code: 2, stdout: "", stderr: `policy:check: unknown option ${argv[i]}; ${USAGE}\n` };
         } else {
             paths.push(argv[i]);
         }

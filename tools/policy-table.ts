@@ -58,9 +58,10 @@ function defaultText(value: unknown): string {
 }
 
 function settingsTable(): string {
+    // A zod schema's `.default` is the method that sets one; parsing nothing yields the default value.
     const rows = (Object.keys(SETTINGS) as SettingKey[]).map((key) => {
         const readers = POLICIES.filter((p) => p.settings.includes(key)).length;
-        return `| ${code(key)} | ${defaultText(SETTINGS[key].default)} | ${readers} | ${cell(SETTINGS[key].description ?? "")} |`;
+        return `| ${code(key)} | ${defaultText(SETTINGS[key].parse(undefined))} | ${readers} | ${cell(SETTINGS[key].description ?? "")} |`;
     });
     return ["| setting | default | policies reading it | what it is |", "|---|---|---|---|", ...rows].join("\n");
 }

@@ -2,7 +2,7 @@
  * Offline preview: runs the real program for a stack under the Pulumi SDK's mock runtime (no CLI,
  * no cloud, no credentials) and writes what the stack would create.
  *
- *   npm run preview:offline -- [--stack <name>] [--config <file>] [--out <dir>] [--json]
+ *   npm run preview:offline -- [--stack <name>] [--config <file>] [--out <dir>] [--schemas <dir>] [--policy-config <file>] [--json]
  *
  * Without --stack every stack with a Pulumi.<stack>.yaml is previewed. Exit 0 when clean, 1 on a
  * mandatory policy violation or schema error, 2 on bad input.
@@ -14,7 +14,7 @@ import { countByType, manifests, manifestsYaml, resourceTree } from "./offline/r
 import { meshGraph, renderSvg, toDot } from "./offline/meshgraph";
 import { ROOT, runProgram, StackRun } from "./offline/runtime";
 import { bundleDirs } from "./fetch-schemas";
-import { loadSchemaBundle, SchemaError, validateObjects } from "./schema";
+import { BundleUsed, SchemaError, validateAgainstBundles } from "./schema";
 import { ConfigError } from "../policy-pack/lib/errors";
 import { evaluate, KubeObject, toPolicyObject, Violation } from "../policy-pack/rules";
 
@@ -67,7 +67,7 @@ function parseArgs(argv: string[]): Options {
 
 export interface SchemaReport {
     /** Istio CRD bundles the objects were checked against, one per configured revision. */
-    bundles: { revision: string; istio: string; dir: string }[];
+    bundles: BundleUsed[];
     checked: number;
     errors: SchemaError[];
 }
@@ -100,23 +100,8 @@ function stackRevisions(run: StackRun): string[] {
  */
 function checkSchemas(objects: Record<string, any>[], dirs: ReadonlyMap<string, string>): SchemaReport {
     const istio = objects.filter((o) => /\.istio\.io\//.test(String(o.apiVersion)));
-    const report: SchemaReport = { bundles: [], checked: istio.length, errors: [] };
-    const seen = new Set<string>();
-    for (const [revision, dir] of dirs) {
-        const bundle = loadSchemaBundle(dir);
-        if (!bundle) {
-            throw new ConfigError("--schemas", `no Istio schema bundle for ${revision} (looked in ${dir})`);
-        }
-        report.bundles.push({ revision, istio: bundle.istioVersion, dir });
-        for (const e of validateObjects(istio, bundle)) {
-            const k = JSON.stringify(e);
-            if (!seen.has(k)) {
-                seen.add(k);
-                report.errors.push(e);
-            }
-        }
-    }
-    return report;
+    const { bundles, errors } = validateAgainstBundles(istio, dirs);
+    return { bundles, checked: istio.length, errors };
 }
 
 /**
@@ -192,11 +177,19 @@ async function previewStack(stack: string, opts: Options): Promise<{ report: Rep
     const policy = checkPolicies(run, opts.policyConfig ?? (fs.existsSync(stackPolicyConfig) ? stackPolicyConfig : undefined));
     const tPolicy = Date.now();
     const outDir = opts.out ? (opts.stacks.length > 1 ? path.join(opts.out, stack) : opts.out) : path.join(ROOT, "out", stack);
-    fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(path.join(outDir, "manifests.yaml"), manifestsYaml(list));
-    fs.writeFileSync(path.join(outDir, "resources.json"), JSON.stringify(run.resources, null, 2) + "\n");
+    // An out directory that cannot be written is bad input (exit 2, one line), not a crash.
+    const write = (file: string, data: string) => {
+        try {
+            fs.mkdirSync(outDir, { recursive: true });
+            fs.writeFileSync(path.join(outDir, file), data);
+        } catch (e) {
+            throw new ConfigError("--out", `${outDir} cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        }
+    };
+    write("manifests.yaml", manifestsYaml(list));
+    write("resources.json", JSON.stringify(run.resources, null, 2) + "\n");
     const tWrite = Date.now();
-    fs.writeFileSync(path.join(outDir, "mesh.svg"), await renderSvg(toDot(meshGraph(list.map((m) => m.object)))));
+    write("mesh.svg", await renderSvg(toDot(meshGraph(list.map((m) => m.object)))));
     const t2 = Date.now();
     const report: Report = {
         stack,
@@ -206,7 +199,7 @@ async function previewStack(stack: string, opts: Options): Promise<{ report: Rep
         outputs: run.outputs,
         timings: { programMs: t1 - t0, schemaMs: tSchema - t1, policyMs: tPolicy - tSchema, writeMs: tWrite - tPolicy, pictureMs: t2 - tWrite },
     };
-    fs.writeFileSync(path.join(outDir, "report.json"), JSON.stringify(report, null, 2) + "\n");
+    write("report.json", JSON.stringify(report, null, 2) + "\n");
     if (!opts.json) {
         console.log(`Previewing stack ${stack} offline (Pulumi SDK mock runtime; no cloud, no credentials)\n`);
         console.log(resourceTree(run.resources, `${run.project}-${stack}`));

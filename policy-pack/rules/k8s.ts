@@ -15,6 +15,19 @@ export function asArray(v: unknown): unknown[] {
     return Array.isArray(v) ? v : [];
 }
 
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A Kubernetes DNS-1123 label: a namespace, or a name that may not contain dots. */
+export function isDns1123Label(value: string): boolean {
+    return value.length <= 63 && DNS1123_LABEL.test(value);
+}
+
+/** A Kubernetes DNS-1123 subdomain: most object names, label-key prefixes. */
+export function isDns1123Subdomain(value: string): boolean {
+    return value.length <= 253 && DNS1123_SUBDOMAIN.test(value);
+}
+
 export function asString(v: unknown): string | undefined {
     return typeof v === "string" ? v : undefined;
 }

@@ -3,13 +3,10 @@
  * server would reject the apply, so each rule is mandatory. The CRD checks themselves stay in the
  * offline schema check (tools/schema), which needs the CRD bundle; these need only the object.
  */
-import { asArray, asRecord, asString, at, GK, nameOf } from "./k8s";
+import { asArray, asRecord, asString, at, GK, isDns1123Label, nameOf } from "./k8s";
 import { Issue, ResourceRule } from "./rule";
 
 const WEBHOOK = "istiod's validating webhook refuses the object, so the apply fails";
-
-/** Names istiod uses inside generated resource names: a DNS-1123 label, not a subdomain. */
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export const virtualServiceRouteAction: ResourceRule = {
     name: "virtual-service-route-action",
@@ -67,7 +64,8 @@ export const gatewayName: ResourceRule = {
     kinds: [GK.gateway],
     check(gw) {
         const name = nameOf(gw);
-        return name !== undefined && !(name.length <= 63 && DNS1123_LABEL.test(name))
+        // istiod uses the name inside generated resource names: a DNS-1123 label, not a subdomain.
+        return name !== undefined && !isDns1123Label(name)
             ? [{ message: `name "${name}" must be a DNS-1123 label (no dots, at most 63 characters)` }]
             : [];
     },

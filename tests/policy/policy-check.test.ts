@@ -1,5 +1,7 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { SUPPORTED_REVISIONS } from "../../policy-pack/lib/revisions";
 import { run } from "../../tools/policy-check";
@@ -104,9 +106,21 @@ describe("policy:check (YAML front door)", () => {
             assert.strictEqual(r.code, 2);
             assert.strictEqual(r.stdout, "");
             assert.match(r.stderr, message);
-            assert.strictEqual(r.stderr.trim().split("\n").length <= 2, true);
+            assert.strictEqual(r.stderr.trim().split("\n").length, 1);
         });
     }
+
+    it("exits 2 with one message on a broken link inside a directory", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-check-"));
+        try {
+            fs.symlinkSync(path.join(dir, "gone.yaml"), path.join(dir, "broken.yaml"));
+            const r = await run([dir]);
+            assert.strictEqual(r.code, 2);
+            assert.strictEqual(r.stderr, `policy:check: ${path.join(dir, "broken.yaml")}: no such file or directory\n`);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
 
     it("sets the process exit code and prints no stack trace when run as a command", function () {
         this.timeout(30000);

@@ -97,7 +97,13 @@ export function portsFor(base: number): Record<string, number> {
 export function defaultRevisions(root: string = ROOT): string[] {
     const file = path.join(root, "Pulumi.local.yaml");
     if (fs.existsSync(file)) {
-        const config = (parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, { revisions?: unknown }> } | null)?.config;
+        let doc: { config?: Record<string, { revisions?: unknown }> } | null;
+        try {
+            doc = parse(fs.readFileSync(file, "utf8"));
+        } catch (e) {
+            throw new ConfigError(file, `is not valid YAML: ${(e as Error).message.split("\n")[0]}; fix it or pass --revisions`);
+        }
+        const config = doc?.config;
         const revisions = config?.["aks-istio-mesh:mesh"]?.revisions;
         if (Array.isArray(revisions) && revisions.every((r) => typeof r === "string")) return revisions;
     }

@@ -21,13 +21,3 @@ export type Finding = Pick<SchemaError, "path" | "message" | "rule">;
 export function pointer(base: string, ...segments: (string | number)[]): string {
     return base + segments.map((s) => "/" + String(s).replace(/~/g, "~0").replace(/\//g, "~1")).join("");
 }
-
-/** Narrows parsed JSON to a plain object, so rules can read fields of values whose type the schema has not vouched for. */
-export function asRecord(value: unknown): Record<string, unknown> | undefined {
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-/** A list field as an array, or empty when absent or mistyped (the schema check reports the type). */
-export function asList(value: unknown): unknown[] {
-    return Array.isArray(value) ? value : [];
-}

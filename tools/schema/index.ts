@@ -11,10 +11,12 @@ import Ajv, { AnySchemaObject, ErrorObject, ValidateFunction } from "ajv";
 import type { DataValidationCxt } from "ajv/dist/types";
 import addFormats from "ajv-formats";
 import { parseAllDocuments } from "yaml";
+import { ConfigError } from "../../policy-pack/lib/errors";
 import { revisionInfo, SUPPORTED_REVISIONS } from "../../policy-pack/lib/revisions";
+import { asRecord } from "../../policy-pack/rules/k8s";
 import type { KubeObject } from "../../policy-pack/rules/types";
 import { CelProgram, CelSchema, compileRule, firstLine, toCelValue } from "./cel";
-import { Finding, SchemaError, asRecord, pointer } from "./finding";
+import { Finding, SchemaError, pointer } from "./finding";
 import { validateMetadata } from "./metadata";
 
 export type { SchemaError, SchemaRule } from "./finding";
@@ -355,4 +357,36 @@ export function validateObjects(objects: KubeObject[], bundle: SchemaBundle): Sc
                 ...finding,
             })),
         );
+}
+
+/** A bundle a check used: the revision and the Istio version of its CRDs. */
+export interface BundleUsed {
+    readonly revision: string;
+    readonly istio: string;
+    readonly dir: string;
+}
+
+/**
+ * Validates the objects against each revision's bundle (directories as `bundleDirs` gives them); an error
+ * found under several revisions is reported once. Shared by the offline preview and the YAML check.
+ */
+export function validateAgainstBundles(objects: readonly KubeObject[], dirs: ReadonlyMap<string, string>): { bundles: BundleUsed[]; errors: SchemaError[] } {
+    const bundles: BundleUsed[] = [];
+    const errors: SchemaError[] = [];
+    const seen = new Set<string>();
+    for (const [revision, dir] of dirs) {
+        const bundle = loadSchemaBundle(dir);
+        if (!bundle) {
+            throw new ConfigError("--schemas", `no Istio schema bundle for ${revision} (looked in ${dir})`);
+        }
+        bundles.push({ revision, istio: bundle.istioVersion, dir });
+        for (const e of validateObjects([...objects], bundle)) {
+            const key = JSON.stringify(e);
+            if (!seen.has(key)) {
+                seen.add(key);
+                errors.push(e);
+            }
+        }
+    }
+    return { bundles, errors };
 }

@@ -2,7 +2,8 @@
  * ObjectMeta checks the API server applies to every custom resource. Istio's CRDs leave `metadata` untyped,
  * so the schema alone would accept any name or label.
  */
-import { Finding, asRecord, pointer } from "./finding";
+import { asRecord, isDns1123Label, isDns1123Subdomain } from "../../policy-pack/rules/k8s";
+import { Finding, pointer } from "./finding";
 
 const OBJECT_META_FIELDS = new Set([
     "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation", "creationTimestamp",
@@ -10,18 +11,8 @@ const OBJECT_META_FIELDS = new Set([
     "managedFields",
 ]);
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const MAX_ANNOTATIONS_BYTES = 256 * 1024;
-
-export function isDns1123Label(value: string): boolean {
-    return value.length <= 63 && DNS1123_LABEL.test(value);
-}
-
-export function isDns1123Subdomain(value: string): boolean {
-    return value.length <= 253 && DNS1123_SUBDOMAIN.test(value);
-}
 
 /** Label and annotation keys: `[prefix/]name`, prefix a DNS-1123 subdomain, name at most 63 characters. */
 function isQualifiedName(key: string): boolean {
