@@ -129,7 +129,8 @@ export function portInUse(port: number): Promise<boolean> {
     });
 }
 
-function alive(pid: number): boolean {
+/** True while a process with this pid exists (signal 0 only checks). */
+export function alive(pid: number): boolean {
     try {
         process.kill(pid, 0);
         return true;

@@ -3,6 +3,7 @@
  * whatever is still running, by pid, whether the run passed, failed or was interrupted.
  */
 import { ChildProcess } from "child_process";
+import { alive } from "../../../tools/cluster";
 
 const running = new Set<ChildProcess>();
 
@@ -15,15 +16,6 @@ export function track<T extends ChildProcess>(child: T): T {
 /** Pids still running (for a test that checks nothing was left behind). */
 export function runningPids(): number[] {
     return [...running].map((c) => c.pid).filter((p): p is number => p !== undefined);
-}
-
-function alive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
 }
 
 /** SIGTERM each tracked pid, then SIGKILL whatever is left after a grace period. */

@@ -8,14 +8,10 @@ import * as os from "os";
 import * as path from "path";
 import { parseAllDocuments } from "yaml";
 import { KubeObject } from "../../../policy-pack/rules";
+import { ROOT, stackNames } from "../../../tools/offline/runtime";
 import { track } from "./processes";
 
-export const ROOT = path.resolve(__dirname, "..", "..", "..");
-
-/** Every stack with a Pulumi.<stack>.yaml. */
-export function stackNames(): string[] {
-    return fs.readdirSync(ROOT).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
-}
+export { ROOT, stackNames };
 
 export interface RenderedStack {
     readonly stack: string;
