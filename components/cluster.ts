@@ -4,6 +4,7 @@ import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import { INGRESS_GATEWAYS, IngressGatewayInfo } from "../policy-pack/lib/aks";
 import { KubeloginMode, withKubeloginMode } from "./kubeconfig";
+import { assignClusterReaders } from "./roles";
 
 /** Arguments of {@link AksCluster}. */
 export interface AksClusterArgs {
@@ -39,6 +40,8 @@ export interface AksClusterArgs {
         readonly adminGroupObjectIds: readonly string[];
         /** kubelogin login mode the Kubernetes provider uses (see docs/mesh.md, the kubeconfig section). */
         readonly kubeloginMode: KubeloginMode;
+        /** Service principals (CI preview identities) that may read this resource group and cluster, nothing else. */
+        readonly readerPrincipalIds?: readonly string[];
     };
     /** Disable static local accounts (needs `aad`). Default false. */
     readonly disableLocalAccounts?: boolean;
@@ -184,6 +187,9 @@ export class AksCluster extends pulumi.ComponentResource implements MeshCluster 
             // state, sending the configured one would fight it (and resize the pool).
             ignoreChanges: pool.autoscaling ? ["agentPoolProfiles[0].count"] : undefined,
         });
+
+        // Readers exist only with Entra ID: on a cluster without it, the user credential is cluster-admin.
+        assignClusterReaders(name, { resourceGroup: rg.id, cluster: cluster.id }, args.aad?.readerPrincipalIds ?? [], this);
 
         // The user credential: for AAD clusters an exec kubeconfig (kubelogin), for others a
         // certificate. It works with local accounts disabled, unlike the admin credential.

@@ -100,6 +100,8 @@ export const cluster = object({
     aad: object({
         /** Entra ID groups that become cluster admins through Azure RBAC. */
         adminGroupObjectIds: list(guid()).default([]),
+        /** Service principals (the stack's CI preview identity) given read-only access to this cluster only. */
+        readerPrincipalIds: list(guid()).default([]),
         /** How kubelogin gets tokens for the Kubernetes provider (the engine host needs kubelogin). */
         kubeloginMode: oneOf(KUBELOGIN_MODES).default("azurecli"),
     }).optional(),

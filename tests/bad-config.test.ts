@@ -94,6 +94,21 @@ const CORPUS: { what: string; edit: (c: Config) => void; key: string; says: RegE
         },
         key: "aks-istio-mesh:ingress.tls", says: /comes from Azure Key Vault/,
     },
+    {
+        what: "a cluster reader given by name instead of its principal id",
+        edit: (c) => { c[CLUSTER].aad.readerPrincipalIds = ["github-aks-istio-mesh-dev-preview"]; },
+        key: `${CLUSTER}.aad.readerPrincipalIds[0]`, says: /GUID|guid|object id/i,
+    },
+    {
+        what: "a cluster reader given as a single id instead of a list",
+        edit: (c) => { c[CLUSTER].aad.readerPrincipalIds = "11111111-1111-1111-1111-111111111111"; },
+        key: `${CLUSTER}.aad.readerPrincipalIds`, says: /list/,
+    },
+    {
+        what: "local accounts disabled without Entra ID (nobody could sign in)",
+        edit: (c) => { delete c[CLUSTER].aad; },
+        key: `${CLUSTER}.disableLocalAccounts`, says: /needs cluster\.aad/,
+    },
 ];
 
 describe("bad config corpus: exit 2, one line naming the key the user must change", () => {

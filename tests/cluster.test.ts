@@ -52,15 +52,13 @@ describe("AksCluster", () => {
         });
     }
 
-    it("keeps dev cheap: Free tier, no zones, local accounts, not protected", async () => {
+    it("keeps dev cheap: Free tier, no zones, not protected", async () => {
         const run = await stackRun("dev");
         const mc = one(run, MC);
         const inputs = mc.inputs as any;
         assert.strictEqual(inputs.sku.tier, "Free");
         assert.strictEqual(inputs.agentPoolProfiles[0].availabilityZones, undefined);
         assert.strictEqual(inputs.agentPoolProfiles[0].enableAutoScaling, false);
-        assert.strictEqual(inputs.aadProfile, undefined);
-        assert.strictEqual(inputs.disableLocalAccounts, false);
         assert.strictEqual(mc.protect, false);
     });
 

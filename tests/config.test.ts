@@ -21,7 +21,8 @@ describe("stack config", () => {
         const prod = parseStackConfig("prod", configValues("prod")).cluster;
         assert.strictEqual(dev.tier, "Free");
         assert.deepStrictEqual(dev.systemPool.zones, []);
-        assert.strictEqual(dev.aad, undefined);
+        assert.strictEqual(dev.aad?.kubeloginMode, "azurecli", "dev is previewed on pull requests: Entra ID, as prod");
+        assert.strictEqual(dev.disableLocalAccounts, true);
         assert.strictEqual(dev.protect, false);
         assert.strictEqual(prod.tier, "Standard");
         assert.deepStrictEqual(prod.systemPool.zones, ["1", "2", "3"]);
@@ -72,7 +73,7 @@ describe("stack config", () => {
     it("refuses a bad zone", () =>
         refused((v) => { v[cluster].systemPool.zones = ["4"]; }, `${cluster}.systemPool.zones[0]`, /allowed: 1, 2, 3/));
     it("refuses disabled local accounts without Entra ID", () =>
-        refused((v) => { v[cluster].disableLocalAccounts = true; }, `${cluster}.disableLocalAccounts`, /needs cluster.aad/));
+        refused((v) => { delete v[cluster].aad; }, `${cluster}.disableLocalAccounts`, /needs cluster.aad/));
     it("refuses a missing location", () =>
         refused((v) => { delete v["azure-native:location"]; }, "azure-native:location", /non-empty string/));
     it("refuses a bad tier", () =>
