@@ -4,7 +4,7 @@ import { CATALOG } from "./components/apps/catalog";
 import { AksCluster, MeshCluster } from "./components/cluster";
 import { ExistingCluster } from "./components/existing-cluster";
 import { StaticEgressGateway } from "./components/egress-gateway";
-import { MeshApp } from "./components/app";
+import { MeshApp, podSecurityLabels } from "./components/app";
 import { Ingress } from "./components/ingress";
 import { Kiali } from "./components/kiali";
 import { MeshBaseline } from "./components/mesh";
@@ -102,6 +102,14 @@ if (monitoring) {
         tracingSamplingPercent: observability.tracing?.samplingPercent,
     }, kubernetes);
 }
+// Enforce the configured level; warn and audit at the strictest the sidecars allow, so pods that would fail it show up.
+const enforce = podSecurityLevel(config.mesh);
+const ceiling = strictestPodSecurity(config.mesh.proxyRedirection);
+const podSecurity = {
+    enforce,
+    warn: POD_SECURITY_LEVELS.indexOf(ceiling) > POD_SECURITY_LEVELS.indexOf(enforce) ? ceiling : enforce,
+    version: `v${config.cluster.kubernetesVersion.split(".").slice(0, 2).join(".")}`,
+};
 const kiali = monitoring && azure && observability.kiali.enabled
     ? new Kiali("kiali", {
         revision: config.mesh.revisions[config.mesh.revisions.length - 1],
@@ -117,20 +125,13 @@ const kiali = monitoring && azure && observability.kiali.enabled
         location,
         resourceGroupName: azure.resourceGroupName,
         tags,
+        podSecurityLabels: podSecurityLabels(podSecurity),
     }, kubernetes)
     : undefined;
 
 // The external gateway when enabled, else the internal one; apps get no ingress without either.
 const gateway = cluster.ingressGateways[0];
 
-// Enforce the configured level; warn and audit at the strictest the sidecars allow, so pods that would fail it show up.
-const enforce = podSecurityLevel(config.mesh);
-const ceiling = strictestPodSecurity(config.mesh.proxyRedirection);
-const podSecurity = {
-    enforce,
-    warn: POD_SECURITY_LEVELS.indexOf(ceiling) > POD_SECURITY_LEVELS.indexOf(enforce) ? ceiling : enforce,
-    version: `v${config.cluster.kubernetesVersion.split(".").slice(0, 2).join(".")}`,
-};
 const apps = config.apps.map((app) => new MeshApp(app.spec.name, {
     spec: app.spec,
     revision: app.revision,

@@ -293,13 +293,17 @@ export function refusePlaceholders(config: StackConfig, offline = isOffline()): 
 }
 
 /** The policy pack's settings for the stack, from its environment and its mTLS exceptions. */
-export function packSettings(config: StackConfig): { environment: "prod" | "dev"; mtlsExceptions?: MtlsException[]; allowedRevisions?: string[] } {
+export function packSettings(config: StackConfig): {
+    environment: "prod" | "dev"; mtlsExceptions?: MtlsException[]; allowedRevisions?: string[]; proxyRedirection?: "CNIChaining" | "InitContainers";
+} {
     const exceptions = config.mesh.mtlsExceptions;
     return {
         environment: packEnvironment(config.environment.kind),
         ...(exceptions.length > 0 ? { mtlsExceptions: [...exceptions] } : {}),
         // Without a ManagedCluster in the stack the pack cannot narrow revisions itself.
         ...(config.cluster.existing?.kubeconfig ? { allowedRevisions: [...config.mesh.revisions] } : {}),
+        // The pack assumes Istio CNI; a mesh on init containers says so, or its namespaces' level is misjudged.
+        ...(config.mesh.proxyRedirection !== "CNIChaining" ? { proxyRedirection: config.mesh.proxyRedirection } : {}),
     };
 }
 
