@@ -34,11 +34,15 @@ export const aksNodePools: StackRule = {
         return ofKind(objects, GK.managedCluster).flatMap((cluster): Finding[] => {
             const all = pools(cluster, agentPools);
             const users = all.filter((p) => p.mode === "User");
-            const systemTainted = all.filter((p) => p.mode === "System").every((p) => p.taints.includes(TAINT));
+            const system = all.filter((p) => p.mode === "System");
+            const systemTainted = system.length > 0 && system.every((p) => p.taints.includes(TAINT));
             if (users.length === 0 && systemTainted) {
                 return [{ object: cluster, message: `every System pool carries ${TAINT} and there is no User pool: no app pod can be scheduled; add cluster.userPools` }];
             }
             if (s.environment !== "prod") {
+                return [];
+            }
+            if (system.length === 0) {
                 return [];
             }
             if (users.length === 0) {
@@ -173,7 +177,7 @@ export const aksEgressGateway: StackRule = {
 const PSA = "pod-security.kubernetes.io/enforce";
 
 export const namespacePodSecurity: ResourceRule = {
-    name: "namespace-pod-security",
+    name: "pod-security-admission",
     description: "Every injected app namespace enforces a Pod Security level the sidecars can meet: baseline or restricted with Istio CNI; privileged with istio-init, whose NET_ADMIN and NET_RAW fail baseline.",
     severity: "high",
     enforcement: "mandatory",
