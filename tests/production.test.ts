@@ -114,7 +114,7 @@ describe("production baseline", () => {
         it("creates a namespace of the stack's choosing for the gateway", async () => {
             const run = await variantRun("dev", (v) => { v["aks-istio-mesh:mesh"].egressGateway = { name: "out", namespace: "egress" }; });
             assert.ok(kubeObjects(run, "Namespace").some((n) => n.metadata.name === "egress"));
-            assert.strictEqual(one(run, SGC).inputs.metadata.namespace, "egress");
+            assert.strictEqual((one(run, SGC).inputs as any).metadata.namespace, "egress");
             assert.deepStrictEqual(run.outputs.egressGateway, { name: "out", namespace: "egress", selector: { istio: "out" } });
         });
     });
