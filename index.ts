@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig, PROJECT, refusePlaceholders } from "./config";
+import { EGRESS_POOL, loadStackConfig, podSecurityLevel, PROJECT, refusePlaceholders } from "./config";
 import { CATALOG } from "./components/apps/catalog";
 import { AksCluster, MeshCluster } from "./components/cluster";
 import { ExistingCluster } from "./components/existing-cluster";
-import { MeshApp } from "./components/app";
+import { StaticEgressGateway } from "./components/egress-gateway";
+import { MeshApp, podSecurityLabels } from "./components/app";
 import { Ingress } from "./components/ingress";
 import { Kiali } from "./components/kiali";
 import { MeshBaseline } from "./components/mesh";
@@ -12,7 +13,7 @@ import { MeshTelemetry } from "./components/telemetry";
 import { AppSecurityPolicy } from "./components/security";
 import { egressHost } from "./components/authz";
 import { AppTrafficPolicy } from "./components/traffic";
-import { INGRESS_NAMESPACE } from "./policy-pack/lib/aks";
+import { INGRESS_NAMESPACE, POD_SECURITY_LEVELS, strictestPodSecurity } from "./policy-pack/lib/aks";
 
 const config = loadStackConfig(CATALOG);
 // Stop a real preview or up that still carries the repository's example values, before anything is registered.
@@ -22,6 +23,10 @@ const tags = { project: PROJECT, stack: config.stack, "managed-by": "pulumi" };
 // Config requires a location unless the cluster is a kubeconfig, where nothing Azure is created.
 const location = config.location ?? "";
 const existing = config.cluster.existing;
+const egress = config.mesh.egressGateway && {
+    ...config.mesh.egressGateway,
+    gatewayConfigurationName: config.mesh.egressGateway.gatewayConfigurationName ?? `${config.mesh.egressGateway.name}-static`,
+};
 
 const cluster: MeshCluster = existing ? new ExistingCluster("cluster", {
     aks: existing.aks,
@@ -35,20 +40,36 @@ const cluster: MeshCluster = existing ? new ExistingCluster("cluster", {
     kubernetesVersion: config.cluster.kubernetesVersion,
     tier: config.cluster.tier,
     systemPool: config.cluster.systemPool,
+    userPools: config.cluster.userPools,
     revisions: config.mesh.revisions,
     ingressGateways: config.mesh.ingressGateways,
+    egressGateway: egress && { ...egress, poolName: EGRESS_POOL },
+    certificateAuthority: config.mesh.certificateAuthority,
     networkPolicy: config.cluster.networkPolicy,
     aad: config.cluster.aad,
     disableLocalAccounts: config.cluster.disableLocalAccounts,
     authorizedIpRanges: config.cluster.authorizedIpRanges,
     upgradeChannel: config.cluster.upgradeChannel,
     nodeOsUpgradeChannel: config.cluster.nodeOsUpgradeChannel,
+    maintenance: config.cluster.maintenance,
     enableKeyVaultSecretsProvider: config.ingress.tls !== undefined,
     monitoringMetrics: observability.enabled,
     protect: config.cluster.protect,
+    deleteLock: config.cluster.deleteLock,
     tags,
 });
+const aks = cluster instanceof AksCluster ? cluster : undefined;
 const kubernetes = { providers: { kubernetes: cluster.provider } };
+
+if (aks && egress) {
+    new StaticEgressGateway("egress", {
+        namespace: egress.namespace,
+        configurationName: egress.gatewayConfigurationName,
+        poolName: EGRESS_POOL,
+        excludeCidrs: egress.excludeCidrs,
+        pool: aks.egressPool,
+    }, kubernetes);
+}
 
 const tracingCollector = observability.enabled ? observability.tracing?.collector : undefined;
 new MeshBaseline("mesh", {
@@ -81,6 +102,14 @@ if (monitoring) {
         tracingSamplingPercent: observability.tracing?.samplingPercent,
     }, kubernetes);
 }
+// Enforce the configured level; warn and audit at the strictest the sidecars allow, so pods that would fail it show up.
+const enforce = podSecurityLevel(config.mesh);
+const ceiling = strictestPodSecurity(config.mesh.proxyRedirection);
+const podSecurity = {
+    enforce,
+    warn: POD_SECURITY_LEVELS.indexOf(ceiling) > POD_SECURITY_LEVELS.indexOf(enforce) ? ceiling : enforce,
+    version: `v${config.cluster.kubernetesVersion.split(".").slice(0, 2).join(".")}`,
+};
 const kiali = monitoring && azure && observability.kiali.enabled
     ? new Kiali("kiali", {
         revision: config.mesh.revisions[config.mesh.revisions.length - 1],
@@ -96,6 +125,7 @@ const kiali = monitoring && azure && observability.kiali.enabled
         location,
         resourceGroupName: azure.resourceGroupName,
         tags,
+        podSecurityLabels: podSecurityLabels(podSecurity),
     }, kubernetes)
     : undefined;
 
@@ -106,7 +136,11 @@ const apps = config.apps.map((app) => new MeshApp(app.spec.name, {
     spec: app.spec,
     revision: app.revision,
     highAvailability: config.workloads.highAvailability,
-    zoneSpread: config.cluster.systemPool.zones.length > 1,
+    // Apps run on the user pools when there are any (the system pool is tainted), else on the system pool.
+    zoneSpread: config.cluster.userPools.length > 0
+        ? config.cluster.userPools.every((p) => p.zones.length > 1)
+        : config.cluster.systemPool.zones.length > 1,
+    podSecurity,
 }, kubernetes));
 
 config.apps.forEach((app, i) => {
@@ -151,6 +185,8 @@ export const ingressGateways = cluster.ingressGateways.map((g) => ({
     namespace: INGRESS_NAMESPACE,
     selector: g.selector,
 }));
+/** The add-on egress gateway apps route external hosts through: Service name, namespace, pod selector. */
+export const egressGateway = config.egressGateway;
 export const kubeconfig = pulumi.secret(cluster.kubeconfig);
 export const namespaces = apps.map((a) => a.namespace);
 /** Address of the ingress gateway's load balancer; point the app hosts' DNS records at it. */

@@ -25,6 +25,24 @@ export interface MeshAppArgs {
     readonly highAvailability?: boolean;
     /** Spread highly available pods across availability zones (needs a zonal node pool). Default false. */
     readonly zoneSpread?: boolean;
+    /**
+     * Pod Security Admission for the namespace: the level enforced, and the stricter level the API
+     * server warns and audits against (so a pod that would fail it shows up before it is enforced).
+     */
+    readonly podSecurity?: { readonly enforce: string; readonly warn: string; readonly version: string };
+}
+
+/** The Pod Security Admission labels of a namespace (enforce, warn and audit, each pinned to a version). */
+export function podSecurityLabels(p: NonNullable<MeshAppArgs["podSecurity"]>): Record<string, string> {
+    const prefix = "pod-security.kubernetes.io";
+    return {
+        [`${prefix}/enforce`]: p.enforce,
+        [`${prefix}/enforce-version`]: p.version,
+        [`${prefix}/warn`]: p.warn,
+        [`${prefix}/warn-version`]: p.version,
+        [`${prefix}/audit`]: p.warn,
+        [`${prefix}/audit-version`]: p.version,
+    };
 }
 
 /** Istio's port naming convention: `<protocol>[-<suffix>]`. */
@@ -61,7 +79,11 @@ export class MeshApp extends pulumi.ComponentResource {
         const { spec, revision } = args;
 
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: { name: spec.namespace, labels: { "istio.io/rev": revision, "app.kubernetes.io/part-of": spec.name } },
+            metadata: { name: spec.namespace, labels: {
+                "istio.io/rev": revision,
+                "app.kubernetes.io/part-of": spec.name,
+                ...(args.podSecurity ? podSecurityLabels(args.podSecurity) : {}),
+            } },
         }, { parent: this });
         const namespace = ns.metadata.name;
 

@@ -49,6 +49,8 @@ export interface KialiArgs {
     readonly resourceGroupName: pulumi.Input<string>;
     /** Tags for the Azure resources. */
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Pod Security Admission labels of the namespace, as the app namespaces have them. */
+    readonly podSecurityLabels?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -93,7 +95,7 @@ export class Kiali extends pulumi.ComponentResource {
         }, { parent: this });
 
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: { name: KIALI_NAMESPACE, labels: { "istio.io/rev": args.revision, "app.kubernetes.io/part-of": "kiali" } },
+            metadata: { name: KIALI_NAMESPACE, labels: { "istio.io/rev": args.revision, "app.kubernetes.io/part-of": "kiali", ...args.podSecurityLabels } },
         }, { parent: this });
         const namespace = ns.metadata.name;
 

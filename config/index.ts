@@ -9,6 +9,7 @@ import { AppConfig, podLabels, resolveApps } from "./apps";
 import { cluster, ClusterInput, createOnlyKeysSet, KUBELOGIN_MODES, kubernetesRanges } from "./cluster";
 import { environment, EnvironmentConfig, packEnvironment, workloads } from "./environment";
 import { ingress, IngressConfig } from "./ingress";
+import { EgressGatewayInfo, egressGateway } from "../policy-pack/lib/aks";
 import { mesh, MeshConfig, MtlsException } from "./mesh";
 import { observability, ObservabilityConfig } from "./observability";
 import { decodeText, describe, fail, key, parseWith, PROJECT, text } from "./schema";
@@ -18,7 +19,10 @@ export type { AppConfig, AppSpec, ServiceSpec } from "./apps";
 export type { AppTraffic, ServiceTraffic } from "./traffic";
 export type { EnvironmentConfig } from "./environment";
 export type { IngressConfig } from "./ingress";
-export type { MeshConfig, MtlsException, ResilienceConfig } from "./mesh";
+export type { CertificateAuthorityConfig, EgressGatewayConfig, MeshConfig, MtlsException, ResilienceConfig } from "./mesh";
+export { podSecurityLevel } from "./mesh";
+export { EGRESS_POOL } from "./cluster";
+export type { EgressGatewayInfo } from "../policy-pack/lib/aks";
 export type { AlertsConfig, ObservabilityConfig } from "./observability";
 
 /** How the stack reaches its cluster: one it creates, an AKS cluster it looks up, or a kubeconfig. */
@@ -44,6 +48,11 @@ export interface StackConfig {
     readonly workloads: { readonly highAvailability: boolean };
     readonly ingress: IngressConfig;
     readonly observability: ObservabilityConfig;
+    /**
+     * The add-on egress gateway apps route external hosts through (`mesh.egressGateway`), as apps
+     * address it: its name (the Service), namespace and pod label selector. Undefined without one.
+     */
+    readonly egressGateway?: EgressGatewayInfo;
 }
 
 const TOP_LEVEL_KEYS = ["cluster", "mesh", "apps", "workloads", "ingress", "observability", "environment"] as const;
@@ -167,6 +176,23 @@ function resolveEnvironment(rawEnv: unknown, rawWorkloads: unknown): Environment
     return { kind: e.kind, highAvailability: ha, requireTls: e.requireTls ?? production, declared: true };
 }
 
+/**
+ * Mesh profile settings of a cluster the stack does not create: it cannot change them. A plug-in CA in
+ * particular only takes effect when the mesh is first enabled.
+ */
+function checkExistingMesh(c: ClusterConfig, m: MeshConfig): void {
+    if (!c.existing) {
+        return;
+    }
+    const how = c.existing.kubeconfig ? "with cluster.existing.kubeconfig there is no Azure" : "with cluster.existing the stack does not manage the cluster's mesh profile";
+    if (m.certificateAuthority) {
+        fail(`${key("mesh")}.certificateAuthority`, `the add-on cannot switch an existing mesh to a plug-in CA (${how}); create a new cluster with the plug-in CA and move the apps, or keep the add-on's CA: remove mesh.certificateAuthority`);
+    }
+    if (m.egressGateway) {
+        fail(`${key("mesh")}.egressGateway`, `the egress gateway is part of the cluster's mesh profile and ${how}; enable it on the cluster (az aks mesh enable-egress-gateway) and remove mesh.egressGateway`);
+    }
+}
+
 /** Azure-only parts a kubeconfig cluster cannot have: refused by the key that switches them on. */
 function checkKubeconfigMode(c: ClusterConfig, o: ObservabilityConfig, i: IngressConfig): void {
     if (!c.existing?.kubeconfig) {
@@ -205,11 +231,13 @@ export function parseStackConfig(stack: string, rawValues: Record<string, unknow
     checkMtlsExceptions(m.mtlsExceptions, apps);
     const i = resolveIngress(values[key("ingress")], apps, catalog, env);
     const o = parseWith(observability, values[key("observability")], key("observability"));
+    checkExistingMesh(c, m);
     const config: StackConfig = {
         stack, location, environment: env, cluster: c, mesh: m, apps,
         workloads: { highAvailability: env.highAvailability },
         ingress: i,
         observability: o,
+        ...(m.egressGateway ? { egressGateway: egressGateway(m.egressGateway.name, m.egressGateway.namespace) } : {}),
     };
     checkKubeconfigMode(c, o, i);
     return config;
@@ -228,6 +256,10 @@ export function placeholderKeys(config: StackConfig): string[] {
     const tls = config.ingress.tls;
     if (tls && ZERO_SUBSCRIPTION.test(tls.keyVaultId)) {
         keys.push(`${key("ingress")}.tls.keyVaultId`);
+    }
+    const ca = config.mesh.certificateAuthority;
+    if (ca && ZERO_SUBSCRIPTION.test(ca.keyVaultId)) {
+        keys.push(`${key("mesh")}.certificateAuthority.keyVaultId`);
     }
     for (const [app, host] of Object.entries(config.ingress.hosts)) {
         if (DOCUMENTATION_HOST.test(host)) {
@@ -261,13 +293,17 @@ export function refusePlaceholders(config: StackConfig, offline = isOffline()): 
 }
 
 /** The policy pack's settings for the stack, from its environment and its mTLS exceptions. */
-export function packSettings(config: StackConfig): { environment: "prod" | "dev"; mtlsExceptions?: MtlsException[]; allowedRevisions?: string[] } {
+export function packSettings(config: StackConfig): {
+    environment: "prod" | "dev"; mtlsExceptions?: MtlsException[]; allowedRevisions?: string[]; proxyRedirection?: "CNIChaining" | "InitContainers";
+} {
     const exceptions = config.mesh.mtlsExceptions;
     return {
         environment: packEnvironment(config.environment.kind),
         ...(exceptions.length > 0 ? { mtlsExceptions: [...exceptions] } : {}),
         // Without a ManagedCluster in the stack the pack cannot narrow revisions itself.
         ...(config.cluster.existing?.kubeconfig ? { allowedRevisions: [...config.mesh.revisions] } : {}),
+        // The pack assumes Istio CNI; a mesh on init containers says so, or its namespaces' level is misjudged.
+        ...(config.mesh.proxyRedirection !== "CNIChaining" ? { proxyRedirection: config.mesh.proxyRedirection } : {}),
     };
 }
 

@@ -109,6 +109,65 @@ const CORPUS: { what: string; edit: (c: Config) => void; key: string; says: RegE
         edit: (c) => { delete c[CLUSTER].aad; },
         key: `${CLUSTER}.disableLocalAccounts`, says: /needs cluster\.aad/,
     },
+    { what: "a user pool named like the system pool", edit: (c) => { c[CLUSTER].userPools = [{ name: "system" }]; }, key: `${CLUSTER}.userPools[0].name`, says: /"system" is the name of a pool the stack makes itself/ },
+    { what: "two user pools of one name", edit: (c) => { c[CLUSTER].userPools = [{ name: "apps" }, { name: "apps" }]; }, key: `${CLUSTER}.userPools`, says: /duplicate pool name "apps"/ },
+    { what: "a user pool name AKS refuses", edit: (c) => { c[CLUSTER].userPools = [{ name: "app-pool" }]; }, key: `${CLUSTER}.userPools[0].name`, says: /at most 12 characters/ },
+    {
+        what: "a user pool whose count lies outside its autoscaler bounds",
+        edit: (c) => { c[CLUSTER].userPools = [{ name: "apps", count: 1, autoscaling: { minCount: 2, maxCount: 4 } }]; },
+        key: `${CLUSTER}.userPools[0].count`, says: /must lie between autoscaling\.minCount \(2\) and maxCount \(4\); got 1/,
+    },
+    { what: "a delete lock given as text", edit: (c) => { c[CLUSTER].deleteLock = "yes"; }, key: `${CLUSTER}.deleteLock`, says: /must be true or false/ },
+    { what: "a maintenance window shorter than AKS accepts", edit: (c) => { c[CLUSTER].maintenance = { autoUpgrade: { day: "Sunday", startTime: "01:00", durationHours: 2 } }; }, key: `${CLUSTER}.maintenance.autoUpgrade.durationHours`, says: /from 4 to 24; got 2/ },
+    { what: "a maintenance day misspelt", edit: (c) => { c[CLUSTER].maintenance = { nodeOs: { day: "sunday", startTime: "01:00" } }; }, key: `${CLUSTER}.maintenance.nodeOs.day`, says: /allowed: Monday/ },
+    { what: "a maintenance start time out of range", edit: (c) => { c[CLUSTER].maintenance = { nodeOs: { day: "Sunday", startTime: "25:00" } }; }, key: `${CLUSTER}.maintenance.nodeOs.startTime`, says: /HH:MM/ },
+    {
+        what: "an auto-upgrade window with the channel off",
+        edit: (c) => { c[CLUSTER].upgradeChannel = "none"; c[CLUSTER].maintenance = { autoUpgrade: { day: "Sunday", startTime: "01:00" } }; },
+        key: `${CLUSTER}.maintenance.autoUpgrade`, says: /cluster\.upgradeChannel is none/,
+    },
+    {
+        what: "a node OS window on a channel AKS does not schedule",
+        edit: (c) => { c[CLUSTER].nodeOsUpgradeChannel = "Unmanaged"; c[CLUSTER].maintenance = { nodeOs: { day: "Sunday", startTime: "01:00" } }; },
+        key: `${CLUSTER}.maintenance.nodeOs`, says: /Unmanaged, which AKS does not schedule/,
+    },
+    { what: "a user pool on an existing cluster", edit: (c) => { c[CLUSTER] = { kubernetesVersion: "1.34", existing: { aks: { resourceGroupName: "rg", name: "aks" } }, userPools: [{ name: "apps" }] }; }, key: `${CLUSTER}.userPools`, says: /describes a cluster this stack creates/ },
+    {
+        what: "a Pod Security level init containers cannot meet",
+        edit: (c) => { c[MESH].proxyRedirection = "InitContainers"; c[MESH].podSecurity = "baseline"; },
+        key: `${MESH}.podSecurity`, says: /istio-init container adds NET_ADMIN and NET_RAW, which baseline forbids/,
+    },
+    { what: "a Pod Security level Kubernetes does not know", edit: (c) => { c[MESH].podSecurity = "strict"; }, key: `${MESH}.podSecurity`, says: /allowed: privileged, baseline, restricted/ },
+    { what: "an egress gateway name that is not a DNS label", edit: (c) => { c[MESH].egressGateway = { name: "Mesh_Egress" }; }, key: `${MESH}.egressGateway.name`, says: /not a valid egress gateway name/ },
+    {
+        what: "more egress gateway nodes than the IP prefix has addresses",
+        edit: (c) => { c[MESH].egressGateway = { name: "out", pool: { count: 3, publicIpPrefixSize: 31 } }; },
+        key: `${MESH}.egressGateway.pool.count`, says: /must be at most 2: a \/31 prefix has 2 addresses/,
+    },
+    { what: "an egress IP prefix AKS does not offer", edit: (c) => { c[MESH].egressGateway = { name: "out", pool: { publicIpPrefixSize: 27 } }; }, key: `${MESH}.egressGateway.pool.publicIpPrefixSize`, says: /from 28 to 31/ },
+    {
+        what: "an egress gateway on an existing cluster",
+        edit: (c) => { c[CLUSTER] = { kubernetesVersion: "1.34", existing: { aks: { resourceGroupName: "rg", name: "aks" } } }; c[MESH].egressGateway = { name: "out" }; },
+        key: `${MESH}.egressGateway`, says: /az aks mesh enable-egress-gateway/,
+    },
+    {
+        what: "a plug-in CA on an existing cluster's mesh",
+        edit: (c) => {
+            c[CLUSTER] = { kubernetesVersion: "1.34", existing: { aks: { resourceGroupName: "rg", name: "aks" } } };
+            c[MESH].certificateAuthority = { keyVaultId: "/subscriptions/1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-mesh" };
+        },
+        key: `${MESH}.certificateAuthority`, says: /cannot switch an existing mesh to a plug-in CA.*create a new cluster with the plug-in CA/,
+    },
+    {
+        what: "a plug-in CA on a kubeconfig cluster",
+        edit: (c) => {
+            c[CLUSTER] = { kubernetesVersion: "1.34", existing: { kubeconfig: {} } };
+            c["aks-istio-mesh:observability"] = { enabled: false };
+            c[MESH].certificateAuthority = { keyVaultId: "/subscriptions/1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-mesh" };
+        },
+        key: `${MESH}.certificateAuthority`, says: /there is no Azure/,
+    },
+    { what: "a plug-in CA vault given by name", edit: (c) => { c[MESH].certificateAuthority = { keyVaultId: "kv-mesh" }; }, key: `${MESH}.certificateAuthority.keyVaultId`, says: /a Key Vault resource id/ },
 ];
 
 describe("bad config corpus: exit 2, one line naming the key the user must change", () => {

@@ -63,6 +63,12 @@ const BREAKS: Record<string, { stack: "dev" | "prod"; edit: (o: Obj[]) => void }
     "gateway-port-range": { stack: "dev", edit: (o) => { find(o, "Gateway", "mesh-ingress").spec.servers[0].port.number = 0; } },
     "authorization-policy-action": { stack: "dev", edit: (o) => { find(o, "AuthorizationPolicy", "allow-nothing", "pets").spec = { action: "DENY" }; } },
     "sidecar-egress-hosts": { stack: "dev", edit: (o) => { find(o, "Sidecar", "default", "pets").spec.egress[0].hosts = []; } },
+    "aks-node-pools": { stack: "prod", edit: (o) => { o.splice(o.indexOf(find(o, "AgentPool", "aks-pool-apps")), 1); } },
+    "aks-delete-lock": { stack: "prod", edit: (o) => { find(o, "ManagementLock", "aks-lock").properties.level = "ReadOnly"; } },
+    "aks-maintenance-windows": { stack: "prod", edit: (o) => { o.splice(o.indexOf(find(o, "MaintenanceConfiguration", "aks-maintenance-node-os")), 1); } },
+    "aks-mesh-ca": { stack: "prod", edit: (o) => { delete find(o, "ManagedCluster", "aks-aks").properties.addonProfiles; } },
+    "aks-egress-gateway": { stack: "prod", edit: (o) => { delete find(o, "ManagedCluster", "aks-aks").properties.networkProfile.staticEgressGatewayProfile; } },
+    "pod-security-admission": { stack: "dev", edit: (o) => { find(o, "Namespace", "pets").metadata.labels["pod-security.kubernetes.io/enforce"] = "privileged"; } },
     "destination-rule-subset-names": { stack: "dev", edit: (o) => { find(o, "DestinationRule", "reviews").spec.subsets[1].name = "v1"; } },
 };
 

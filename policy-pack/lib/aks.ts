@@ -47,3 +47,36 @@ export const INGRESS_GATEWAYS: Readonly<Record<GatewayMode, IngressGatewayInfo>>
 export function sharedMeshConfigName(revision: string): string {
     return `istio-shared-configmap-${revision}`;
 }
+
+/**
+ * What apps need to route through one of the add-on's egress gateways: its Service (named after the
+ * gateway, one for both revisions during a canary) and the label its pods carry. AKS labels the
+ * egress gateway's pods and Service `istio: <name>` (the AKS Istio troubleshooting guide's egress
+ * example); a Gateway for it selects that label.
+ */
+export interface EgressGatewayInfo {
+    readonly name: string;
+    readonly namespace: string;
+    readonly selector: Readonly<Record<string, string>>;
+}
+
+export function egressGateway(name: string, namespace: string = EGRESS_NAMESPACE): EgressGatewayInfo {
+    return { name, namespace, selector: { istio: name } };
+}
+
+/** Pod Security Admission levels, most permissive first. */
+export const POD_SECURITY_LEVELS = ["privileged", "baseline", "restricted"] as const;
+export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
+
+/**
+ * How the add-on redirects a pod's traffic into its sidecar: Istio CNI (`CNIChaining`, the default for
+ * meshes installed at asm-1-30 or later) or the `istio-init` init container, which adds NET_ADMIN and
+ * NET_RAW and so fails the baseline and restricted Pod Security levels.
+ */
+export const PROXY_REDIRECTIONS = ["CNIChaining", "InitContainers"] as const;
+export type ProxyRedirection = (typeof PROXY_REDIRECTIONS)[number];
+
+/** The strictest Pod Security level injected pods can meet under a redirection mechanism. */
+export function strictestPodSecurity(redirection: ProxyRedirection): PodSecurityLevel {
+    return redirection === "CNIChaining" ? "restricted" : "privileged";
+}

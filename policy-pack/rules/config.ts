@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../lib/errors";
-import { EGRESS_NAMESPACE, INGRESS_GATEWAYS, INGRESS_NAMESPACE, ROOT_NAMESPACE } from "../lib/aks";
+import { EGRESS_NAMESPACE, INGRESS_GATEWAYS, INGRESS_NAMESPACE, PROXY_REDIRECTIONS, ROOT_NAMESPACE } from "../lib/aks";
 import { SUPPORTED_REVISIONS } from "../lib/revisions";
 import { EnforcementLevel } from "./types";
 
@@ -69,6 +69,8 @@ export const SETTINGS = {
         "Reviewed exceptions to STRICT mTLS: { namespace, selector?, port?, mode? (PERMISSIVE|DISABLE), reason? }."),
     environment: z.enum(ENVIRONMENTS).default("prod").describe(
         "prod makes wildcard gateway hosts mandatory violations and checks replicas/PDBs; dev reports wildcard hosts as advisory."),
+    proxyRedirection: z.enum(PROXY_REDIRECTIONS).default("CNIChaining").describe(
+        "How the add-on redirects traffic into sidecars: CNIChaining (Istio CNI, meshes installed at asm-1-30 or later) or InitContainers (istio-init, which needs NET_ADMIN and NET_RAW)."),
     gatewaySelectors: stringList(
         "Values of the `istio` label a Gateway selector may use (the AKS ingress gateways by default).",
         Object.values(INGRESS_GATEWAYS).map((g) => g.selector.istio),

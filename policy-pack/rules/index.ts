@@ -3,6 +3,7 @@
  * pack (policy-pack/index.ts via ../policies.ts), the offline preview and the YAML check.
  */
 import { aksMeshProfile } from "./cluster";
+import { aksDeleteLock, aksEgressGateway, aksMaintenanceWindows, aksMeshCa, aksNodePools, namespacePodSecurity } from "./production";
 import { authorizationDefaultDeny, authorizationPolicySafe } from "./authz";
 import {
     configSchemaFor, enforcementFor, MeshSettings, PackConfig, PackConfigInput, resolvePackConfig, settingsFor, SettingsInput,
@@ -18,7 +19,7 @@ import { meshMtlsStrict, peerAuthenticationStrict } from "./mtls";
 import { namespaceInjectionLabels, namespaceRevisionOnCluster } from "./namespaces";
 import { Finding, Issue, PolicyInfo, ResourceRule, Rule, StackRule } from "./rule";
 import { authorizationPolicyWorkloads, workloadSelectorMatches } from "./selectors";
-import { EnforcementLevel, KubeObject, ManagedClusterObject, Violation } from "./types";
+import { AzureObject, EnforcementLevel, KubeObject, Violation } from "./types";
 import {
     virtualServiceDestinationPort, virtualServiceGatewayHosts, virtualServiceMeshHostConflicts, virtualServiceReferences,
 } from "./virtualservices";
@@ -44,6 +45,12 @@ export const RULES: readonly Rule[] = [
     workloadReservedUid,
     destinationRuleTls,
     aksMeshProfile,
+    aksNodePools,
+    aksDeleteLock,
+    aksMaintenanceWindows,
+    aksMeshCa,
+    aksEgressGateway,
+    namespacePodSecurity,
     aksBlockedIstioApis,
     envoyFilterUnsupported,
     envoyFilterPatches,
@@ -129,7 +136,7 @@ export function checkStack(rule: StackRule, objects: readonly KubeObject[], sett
     return rule.check(objects.filter((o) => applies(rule, o)), settings);
 }
 
-const CLUSTERED: readonly GroupKind[] = [GK.namespace, GK.managedCluster];
+const CLUSTERED: readonly GroupKind[] = [GK.namespace, GK.managedCluster, GK.agentPool, GK.maintenanceConfiguration, GK.managementLock];
 
 function violation(rule: Rule, enforcement: EnforcementLevel, f: Finding): Violation {
     const subject = "object" in f
@@ -175,7 +182,8 @@ export function evaluate(objects: readonly KubeObject[], config: PackConfigInput
 }
 
 const K8S_TOKEN = /^kubernetes:([^/:]+)\/([^:]+):([A-Za-z0-9]+)$/;
-const MANAGED_CLUSTER_TOKEN = /^azure-native:containerservice(\/v[0-9a-z]+)?:ManagedCluster$/;
+/** The Azure resources rules read, by their azure-native token, as `group/kind` of the plain object. */
+const AZURE_TOKEN = /^azure-native:(containerservice|authorization)(\/v[0-9a-z]+)?:(ManagedCluster|AgentPool|MaintenanceConfiguration|ManagementLockAtResourceGroupLevel)$/;
 
 /**
  * Maps a Pulumi resource to the plain object the rules take, deciding from its type token alone.
@@ -185,9 +193,12 @@ const MANAGED_CLUSTER_TOKEN = /^azure-native:containerservice(\/v[0-9a-z]+)?:Man
  * rule reads.
  */
 export function toPolicyObject(type: string, name: string, props: Record<string, unknown>): KubeObject | undefined {
-    if (MANAGED_CLUSTER_TOKEN.test(type)) {
-        const cluster: ManagedClusterObject = { apiVersion: "containerservice.azure.com/v1", kind: "ManagedCluster", metadata: { name }, properties: props };
-        return cluster;
+    const azure = AZURE_TOKEN.exec(type);
+    if (azure) {
+        const [, group, , token] = azure;
+        const kind = token === "ManagementLockAtResourceGroupLevel" ? "ManagementLock" : token;
+        const obj: AzureObject = { apiVersion: `${group}.azure.com/v1`, kind, metadata: { name }, properties: props };
+        return obj;
     }
     const m = K8S_TOKEN.exec(type);
     if (!m) {

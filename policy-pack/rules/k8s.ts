@@ -103,6 +103,9 @@ export const GK = {
     authorizationPolicy: `${SECURITY}/AuthorizationPolicy`,
     telemetry: "telemetry.istio.io/Telemetry",
     managedCluster: "containerservice.azure.com/ManagedCluster",
+    agentPool: "containerservice.azure.com/AgentPool",
+    maintenanceConfiguration: "containerservice.azure.com/MaintenanceConfiguration",
+    managementLock: "authorization.azure.com/ManagementLock",
 } as const;
 
 /** Kinds whose pods a controller creates from a template (plus the Pod itself). */
