@@ -4,6 +4,7 @@
  * same schema; every problem names the offending field, e.g. `aks-istio-mesh:apps[2].spec.calls[0].to`.
  */
 import { z } from "zod";
+import { RESERVED_NAMESPACES, reservedNamespaceOwner } from "../policy-pack/lib/aks";
 import { appTraffic, appTrafficOverride, AppTraffic, mergeTraffic, ServiceTrafficOverride } from "./traffic";
 import { boolean, describe, fail, integer, key, list, object, oneOf, parseWith, record, text, unique } from "./schema";
 
@@ -211,6 +212,11 @@ export function resolveApps(raw: unknown, catalog: Readonly<Record<string, unkno
             spec = parseAppSpec(catalog[entry.name], `catalog.${entry.name}`);
         } else {
             fail(namePath, `${describe(entry.name)} is not a built-in app (${Object.keys(catalog).join(", ")}); give a spec for an app of your own`);
+        }
+        if (RESERVED_NAMESPACES.includes(spec.namespace)) {
+            const explicit = typeof entry.spec === "object" && entry.spec !== null && "namespace" in entry.spec;
+            fail(explicit ? `${p}.spec.namespace` : entry.spec !== undefined ? `${p}.spec.name` : namePath,
+                `${explicit ? describe(spec.namespace) : `the app's namespace defaults to its name ${describe(spec.namespace)}, which`} belongs to ${reservedNamespaceOwner(spec.namespace)}; reserved namespaces (${RESERVED_NAMESPACES.join(", ")}) cannot hold an app: set ${p}.spec.namespace to a namespace of its own`);
         }
         const revision = entry.revision ?? newest;
         if (!revisions.includes(revision)) {

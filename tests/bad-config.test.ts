@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import { pets } from "../components/apps/pets";
 import { ROOT } from "../tools/offline/runtime";
 import { run } from "../tools/policy-config";
 import { parseStackConfig } from "./helpers";
@@ -18,7 +19,22 @@ const ZERO = "/subscriptions/00000000-0000-0000-0000-000000000000";
  * Values users have written that Azure or the API server would refuse later, or that were reported
  * badly: each is a stack file edit, the key the message must name and what it must say.
  */
+/** A third app, a copy of pets under its own name, placed in `namespace` (or, without one, in the namespace its name gives). */
+const shopIn = (namespace: string | undefined, name = "shop") => (c: Config) => {
+    const spec: Config = { ...structuredClone(pets), name, namespace };
+    if (namespace === undefined) {
+        delete spec.namespace;
+    }
+    c[APPS] = ["pets", "bookinfo", { name, spec }];
+};
+const RESERVED = /reserved namespaces \(kube-system, kube-public, kube-node-lease, default, aks-istio-system, aks-istio-ingress, aks-istio-egress, gatekeeper-system, .*, kiali\) cannot hold an app: set aks-istio-mesh:apps\[2\]\.spec\.namespace to a namespace of its own/;
+
 const CORPUS: { what: string; edit: (c: Config) => void; key: string; says: RegExp }[] = [
+    ...["kube-system", "kube-public", "kube-node-lease", "default"].map((ns) => ({ what: `an app in ${ns}`, edit: shopIn(ns), key: `${APPS}[2].spec.namespace`, says: new RegExp(`: "${ns}" belongs to Kubernetes; ${RESERVED.source}`) })),
+    ...["aks-istio-system", "aks-istio-ingress", "aks-istio-egress"].map((ns) => ({ what: `an app in the add-on's ${ns}`, edit: shopIn(ns), key: `${APPS}[2].spec.namespace`, says: new RegExp(`"${ns}" belongs to the AKS Istio add-on; ${RESERVED.source}`) })),
+    ...["gatekeeper-system", "calico-system", "tigera-operator", "app-routing-system"].map((ns) => ({ what: `an app in the AKS add-on namespace ${ns}`, edit: shopIn(ns), key: `${APPS}[2].spec.namespace`, says: /belongs to an AKS add-on/ })),
+    { what: "an app in the program's Kiali namespace", edit: shopIn("kiali"), key: `${APPS}[2].spec.namespace`, says: /"kiali" belongs to this program's observability/ },
+    { what: "an app named after a reserved namespace, without its own", edit: shopIn(undefined, "kiali"), key: `${APPS}[2].spec.name`, says: /the app's namespace defaults to its name "kiali", which belongs to this program's observability/ },
     { what: "apps set with pulumi config set as text that is not YAML", edit: (c) => { c[APPS] = "[pets, bookinfo"; }, key: APPS, says: /neither JSON nor YAML/ },
     { what: "a CIDR prefix above /32", edit: (c) => { c[CLUSTER].authorizedIpRanges = ["203.0.113.0/33"]; }, key: `${CLUSTER}.authorizedIpRanges[0]`, says: /prefix length \/33 is above \/32/ },
     { what: "an octet above 255", edit: (c) => { c[CLUSTER].authorizedIpRanges = ["203.0.113.7", "10.999.0.0/16"]; }, key: `${CLUSTER}.authorizedIpRanges[1]`, says: /octet 999 is above 255/ },

@@ -31,6 +31,7 @@ function find(objects: Obj[], kind: string, name: string, namespace?: string): O
 const BREAKS: Record<string, { stack: "dev" | "prod"; edit: (o: Obj[]) => void }> = {
     "peer-authentication-strict": { stack: "dev", edit: (o) => { find(o, "PeerAuthentication", "default", "pets").spec.mtls.mode = "PERMISSIVE"; } },
     "mesh-mtls-strict": { stack: "dev", edit: (o) => { o.splice(o.indexOf(find(o, "PeerAuthentication", "default", "aks-istio-system")), 1); } },
+    "namespace-reserved": { stack: "dev", edit: (o) => { find(o, "Namespace", "pets").metadata.name = "aks-istio-ingress"; } },
     "namespace-injection-labels": { stack: "dev", edit: (o) => { find(o, "Namespace", "pets").metadata.labels = { "istio-injection": "enabled" }; } },
     "namespace-revision-on-cluster": { stack: "dev", edit: (o) => { find(o, "Namespace", "pets").metadata.labels["istio.io/rev"] = "asm-1-29"; } },
     "workload-sidecar-injection": { stack: "dev", edit: (o) => { find(o, "Deployment", "store-front-v1").spec.template.metadata.labels["sidecar.istio.io/inject"] = "false"; } },

@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../lib/errors";
-import { EGRESS_NAMESPACE, INGRESS_GATEWAYS, INGRESS_NAMESPACE, ROOT_NAMESPACE } from "../lib/aks";
+import { ADDON_NAMESPACES, AKS_ADDON_NAMESPACES, INGRESS_GATEWAYS, KUBERNETES_NAMESPACES, ROOT_NAMESPACE } from "../lib/aks";
 import { SUPPORTED_REVISIONS } from "../lib/revisions";
 import { EnforcementLevel } from "./types";
 
@@ -54,8 +54,7 @@ export const SETTINGS = {
         "Istio root namespace: mesh-wide PeerAuthentication/AuthorizationPolicy and the shared MeshConfig live here (aks-istio-system on AKS)."),
     systemNamespaces: stringList(
         "Namespaces outside the mesh: no revision label required, workload and coverage rules skip them. The root namespace always counts as one.",
-        ["kube-system", "kube-public", "kube-node-lease", ROOT_NAMESPACE, INGRESS_NAMESPACE, EGRESS_NAMESPACE,
-            "gatekeeper-system", "app-routing-system", "calico-system", "tigera-operator"],
+        [...KUBERNETES_NAMESPACES.filter((n) => n !== "default"), ...ADDON_NAMESPACES, ...AKS_ADDON_NAMESPACES],
     ),
     allowedRevisions: stringList(
         "Istio revisions namespaces may point to with istio.io/rev (default: the supported AKS revisions). A ManagedCluster in the stack narrows this to its own revisions.",

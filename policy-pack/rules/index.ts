@@ -15,7 +15,7 @@ import {
 import { aksMeshConfig, deprecatedAnnotations, servicePortNames, sidecarDefaultSelector } from "./hygiene";
 import { asString, GK, groupKind, GroupKind, namespaceOf, nameOf } from "./k8s";
 import { meshMtlsStrict, peerAuthenticationStrict } from "./mtls";
-import { namespaceInjectionLabels, namespaceRevisionOnCluster } from "./namespaces";
+import { namespaceInjectionLabels, namespaceReserved, namespaceRevisionOnCluster } from "./namespaces";
 import { Finding, Issue, PolicyInfo, ResourceRule, Rule, StackRule } from "./rule";
 import { authorizationPolicyWorkloads, workloadSelectorMatches } from "./selectors";
 import { EnforcementLevel, KubeObject, ManagedClusterObject, Violation } from "./types";
@@ -38,6 +38,7 @@ export type { Finding, Issue, PolicyInfo, ResourceRule, Rule, StackRule, Subject
 export const RULES: readonly Rule[] = [
     peerAuthenticationStrict,
     meshMtlsStrict,
+    namespaceReserved,
     namespaceInjectionLabels,
     namespaceRevisionOnCluster,
     workloadSidecarInjection,

@@ -67,6 +67,25 @@ export const peerAuthenticationStrict: ResourceRule = {
     },
 };
 
+/**
+ * One finding per distinct object among PeerAuthentications that compete: the same object declared
+ * twice (one name) is one object to fix, not two identical lines.
+ */
+function duplicates(list: readonly KubeObject[], what: string, keep: string): Finding[] {
+    const byName = new Map<string, KubeObject[]>();
+    for (const pa of list) {
+        const n = nameOf(pa) ?? "";
+        byName.set(n, [...(byName.get(n) ?? []), pa]);
+    }
+    const names = [...byName.keys()];
+    return [...byName].map(([n, same]) => ({
+        object: same[0],
+        message: names.length === 1
+            ? `PeerAuthentication ${n} is declared ${same.length} times as one of the ${what}; the declarations overwrite each other, so keep ${keep}`
+            : `${list.length} ${what} (${names.join(", ")}); Istio applies only the oldest, so keep ${keep}`,
+    }));
+}
+
 /** Effective mode after UNSET inheritance: workload → namespace-wide → mesh-wide → PERMISSIVE. */
 function effective(mode: Mode, parent: Mode): Mode {
     return mode === "UNSET" ? parent : mode;
@@ -92,9 +111,7 @@ export const meshMtlsStrict: StackRule = {
             findings.push({ subject: { kind: "PeerAuthentication", namespace: s.rootNamespace }, message: `no mesh-wide PeerAuthentication in ${s.rootNamespace}: without one, Istio accepts plain text (PERMISSIVE)` });
         }
         if (meshWide.length > 1) {
-            for (const pa of meshWide) {
-                findings.push({ object: pa, message: `${meshWide.length} selector-less PeerAuthentications in ${s.rootNamespace}; Istio applies only the oldest, so keep exactly one` });
-            }
+            findings.push(...duplicates(meshWide, `selector-less PeerAuthentications in ${s.rootNamespace}`, "exactly one"));
         }
         const meshMode: Mode = meshWide.length > 0 && meshWide.every((pa) => modeOf(at(pa, "spec", "mtls", "mode")) === "STRICT") ? "STRICT" : "PERMISSIVE";
 
@@ -114,9 +131,7 @@ export const meshMtlsStrict: StackRule = {
         };
         for (const [ns, list] of nsWide) {
             if (list.length > 1) {
-                for (const pa of list) {
-                    findings.push({ object: pa, message: `${list.length} namespace-wide PeerAuthentications in ${ns}; Istio applies only the oldest, so keep one` });
-                }
+                findings.push(...duplicates(list, `namespace-wide PeerAuthentications in ${ns}`, "one"));
             }
         }
 
