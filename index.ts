@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig, PROJECT, refusePlaceholders } from "./config";
+import { loadStackConfig, PROJECT, refusePlaceholders, stackStamp } from "./config";
 import { CATALOG } from "./components/apps/catalog";
 import { AksCluster, MeshCluster } from "./components/cluster";
 import { ExistingCluster } from "./components/existing-cluster";
@@ -49,6 +49,8 @@ const cluster: MeshCluster = existing ? new ExistingCluster("cluster", {
     tags,
 });
 const kubernetes = { providers: { kubernetes: cluster.provider } };
+// Every Namespace the stack creates names the stack and its pack settings, so the pack can refuse a config made for other settings.
+const namespaceAnnotations = stackStamp(config);
 
 const tracingCollector = observability.enabled ? observability.tracing?.collector : undefined;
 new MeshBaseline("mesh", {
@@ -88,6 +90,7 @@ const kiali = monitoring && azure && observability.kiali.enabled
         chartVersion: observability.kiali.chartVersion,
         auth: observability.kiali.auth,
         queryProxyImage: observability.kiali.queryProxyImage,
+        namespaceAnnotations,
         highAvailability: config.workloads.highAvailability,
         workspaceId: monitoring.workspaceId,
         queryEndpoint: monitoring.queryEndpoint,
@@ -107,6 +110,7 @@ const apps = config.apps.map((app) => new MeshApp(app.spec.name, {
     revision: app.revision,
     highAvailability: config.workloads.highAvailability,
     zoneSpread: config.cluster.systemPool.zones.length > 1,
+    namespaceAnnotations,
 }, kubernetes));
 
 config.apps.forEach((app, i) => {

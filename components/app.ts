@@ -25,6 +25,8 @@ export interface MeshAppArgs {
     readonly highAvailability?: boolean;
     /** Spread highly available pods across availability zones (needs a zonal node pool). Default false. */
     readonly zoneSpread?: boolean;
+    /** Annotations of the app's Namespace (the stack's stamp for the policy pack). */
+    readonly namespaceAnnotations?: Readonly<Record<string, string>>;
 }
 
 /** Istio's port naming convention: `<protocol>[-<suffix>]`. */
@@ -61,7 +63,7 @@ export class MeshApp extends pulumi.ComponentResource {
         const { spec, revision } = args;
 
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: { name: spec.namespace, labels: { "istio.io/rev": revision, "app.kubernetes.io/part-of": spec.name } },
+            metadata: { name: spec.namespace, labels: { "istio.io/rev": revision, "app.kubernetes.io/part-of": spec.name }, annotations: args.namespaceAnnotations },
         }, { parent: this });
         const namespace = ns.metadata.name;
 

@@ -33,6 +33,8 @@ export interface KialiArgs {
     readonly auth: "token" | "anonymous";
     /** Image of the Entra ID auth proxy. */
     readonly queryProxyImage: string;
+    /** Annotations of the kiali Namespace (the stack's stamp for the policy pack). */
+    readonly namespaceAnnotations?: Readonly<Record<string, string>>;
     /** Two proxy replicas and a PodDisruptionBudget. */
     readonly highAvailability: boolean;
     /** Azure Monitor workspace the proxy's identity may read. */
@@ -93,7 +95,7 @@ export class Kiali extends pulumi.ComponentResource {
         }, { parent: this });
 
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: { name: KIALI_NAMESPACE, labels: { "istio.io/rev": args.revision, "app.kubernetes.io/part-of": PROGRAM_NAMESPACES[KIALI_NAMESPACE] } },
+            metadata: { name: KIALI_NAMESPACE, labels: { "istio.io/rev": args.revision, "app.kubernetes.io/part-of": PROGRAM_NAMESPACES[KIALI_NAMESPACE] }, annotations: args.namespaceAnnotations },
         }, { parent: this });
         const namespace = ns.metadata.name;
 

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { isCompatible, revisionListProblems, SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
+import { SETTINGS_ANNOTATION, settingsDigest, STACK_ANNOTATION } from "../policy-pack/lib/stamp";
 import { AppConfig, podLabels, resolveApps } from "./apps";
 import { cluster, ClusterInput, createOnlyKeysSet, KUBELOGIN_MODES, kubernetesRanges } from "./cluster";
 import { environment, EnvironmentConfig, packEnvironment, workloads } from "./environment";
@@ -260,15 +261,24 @@ export function refusePlaceholders(config: StackConfig, offline = isOffline()): 
     }
 }
 
-/** The policy pack's settings for the stack, from its environment and its mTLS exceptions. */
-export function packSettings(config: StackConfig): { environment: "prod" | "dev"; mtlsExceptions?: MtlsException[]; allowedRevisions?: string[] } {
+/** The policy pack's settings for the stack, from its environment and its mTLS exceptions, with their digest (see stackStamp). */
+export function packSettings(config: StackConfig): { environment: "prod" | "dev"; mtlsExceptions?: MtlsException[]; allowedRevisions?: string[]; settingsDigest: string } {
     const exceptions = config.mesh.mtlsExceptions;
-    return {
+    const settings = {
         environment: packEnvironment(config.environment.kind),
         ...(exceptions.length > 0 ? { mtlsExceptions: [...exceptions] } : {}),
         // Without a ManagedCluster in the stack the pack cannot narrow revisions itself.
         ...(config.cluster.existing?.kubeconfig ? { allowedRevisions: [...config.mesh.revisions] } : {}),
     };
+    return { ...settings, settingsDigest: settingsDigest(settings) };
+}
+
+/**
+ * Annotations for every Namespace the program creates: the stack's name and the digest of its pack
+ * settings, which the pack compares with the digest in its config (policy-pack/lib/stamp.ts).
+ */
+export function stackStamp(config: StackConfig): Record<string, string> {
+    return { [STACK_ANNOTATION]: config.stack, [SETTINGS_ANNOTATION]: packSettings(config).settingsDigest };
 }
 
 /** The stack's validated config, from every value the engine passed in (structured ones as JSON text). The only place the program reads config. */

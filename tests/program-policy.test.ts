@@ -27,10 +27,16 @@ function find(objects: Obj[], kind: string, name: string, namespace?: string): O
     return o;
 }
 
+/** The settings digest the program stamped on the run's Namespaces. */
+function stamp(run: StackRun): string {
+    return objectsOf(run).find((o) => o.kind === "Namespace")!.metadata.annotations["aks-istio-mesh.io/policy-settings"];
+}
+
 /** One deliberate break of the program's output per mandatory policy. */
 const BREAKS: Record<string, { stack: "dev" | "prod"; edit: (o: Obj[]) => void }> = {
     "peer-authentication-strict": { stack: "dev", edit: (o) => { find(o, "PeerAuthentication", "default", "pets").spec.mtls.mode = "PERMISSIVE"; } },
     "mesh-mtls-strict": { stack: "dev", edit: (o) => { o.splice(o.indexOf(find(o, "PeerAuthentication", "default", "aks-istio-system")), 1); } },
+    "pack-config-current": { stack: "prod", edit: (o) => { find(o, "Namespace", "pets").metadata.annotations["aks-istio-mesh.io/policy-settings"] = "sha256:0000000000000000"; } },
     "namespace-reserved": { stack: "dev", edit: (o) => { find(o, "Namespace", "pets").metadata.name = "aks-istio-ingress"; } },
     "namespace-injection-labels": { stack: "dev", edit: (o) => { find(o, "Namespace", "pets").metadata.labels = { "istio-injection": "enabled" }; } },
     "namespace-revision-on-cluster": { stack: "dev", edit: (o) => { find(o, "Namespace", "pets").metadata.labels["istio.io/rev"] = "asm-1-29"; } },
@@ -125,8 +131,29 @@ describe("the program's own output under the policy pack", () => {
         const run = await variantRun("dev", (v) => { v["aks-istio-mesh:mesh"].mtlsExceptions = [exception]; });
         const unapproved = evaluate(objectsOf(run) as KubeObject[], { policies: policyFile("dev") });
         assert.ok(unapproved.some((v) => v.policy === "peer-authentication-strict" && v.enforcement === "mandatory"), "an unapproved exception passed");
-        const approved = evaluate(objectsOf(run) as KubeObject[], { policies: toPolicyPackConfig({ environment: "dev", mtlsExceptions: [exception] }) });
+        assert.deepStrictEqual(unapproved.filter((v) => v.enforcement === "mandatory").map((v) => `${v.policy}: ${v.message}`), [
+            "pack-config-current: the pack config was generated from other settings (" + policyFile("dev")["pack-config-current"].settingsDigest
+                + `) than stack dev's settings (${stamp(run)}, stamped on namespace kiali): its verdicts would use another environment or other mTLS exceptions; run npm run policy:config -- dev and pass --policy-pack-config policy-pack/config/dev.json`,
+            "peer-authentication-strict: spec.portLevelMtls[15672].mode is PERMISSIVE; only STRICT or UNSET is allowed, and the pack's config approves no mTLS exception (a stack's mesh.mtlsExceptions reach the pack only through npm run policy:config)",
+        ]);
+        const config = parseStackConfig("dev", configValues("dev", (v) => { v["aks-istio-mesh:mesh"].mtlsExceptions = [exception]; }));
+        const approved = evaluate(objectsOf(run) as KubeObject[], { policies: toPolicyPackConfig(packSettings(config)) });
         assert.deepStrictEqual(approved.filter((v) => v.enforcement === "mandatory"), []);
+    });
+
+    it("refuses a pack config made for other settings, another stack or none, in one line naming the command", async () => {
+        const objects = objectsOf(await stackRun("dev")) as KubeObject[];
+        const hits = (input: Obj) => evaluate(objects, input).filter((v) => v.policy === "pack-config-current");
+        assert.deepStrictEqual(hits({ policies: policyFile("dev") }), []);
+        for (const input of [{ policies: policyFile("prod") }, {}]) {
+            const found = hits(input);
+            assert.strictEqual(found.length, 1, JSON.stringify(found));
+            assert.strictEqual(found[0].enforcement, "mandatory");
+            assert.match(found[0].message, /run npm run policy:config -- dev and pass --policy-pack-config policy-pack\/config\/dev\.json$/);
+        }
+        const switched = await variantRun("dev", (v) => { v["aks-istio-mesh:environment"] = { kind: "production", requireTls: false, highAvailability: false }; });
+        assert.ok(evaluate(objectsOf(switched) as KubeObject[], { policies: policyFile("dev") }).some((v) => v.policy === "pack-config-current"),
+            "a stack switched to production was judged by its dev config");
     });
 
 });

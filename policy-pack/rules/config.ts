@@ -68,6 +68,8 @@ export const SETTINGS = {
         "Reviewed exceptions to STRICT mTLS: { namespace, selector?, port?, mode? (PERMISSIVE|DISABLE), reason? }."),
     environment: z.enum(ENVIRONMENTS).default("prod").describe(
         "prod makes wildcard gateway hosts mandatory violations and checks replicas/PDBs; dev reports wildcard hosts as advisory."),
+    settingsDigest: z.string().regex(/^(sha256:[0-9a-f]{16})?$/, "must be sha256:<16 hex digits>, as npm run policy:config writes it").default("").describe(
+        "Digest of the stack settings this config was generated from (npm run policy:config); a stack whose Namespaces carry another digest is refused."),
     gatewaySelectors: stringList(
         "Values of the `istio` label a Gateway selector may use (the AKS ingress gateways by default).",
         Object.values(INGRESS_GATEWAYS).map((g) => g.selector.istio),

@@ -17,6 +17,7 @@ import { asString, GK, groupKind, GroupKind, namespaceOf, nameOf } from "./k8s";
 import { meshMtlsStrict, peerAuthenticationStrict } from "./mtls";
 import { namespaceInjectionLabels, namespaceReserved, namespaceRevisionOnCluster } from "./namespaces";
 import { Finding, Issue, PolicyInfo, ResourceRule, Rule, StackRule } from "./rule";
+import { packConfigCurrent } from "./stamp";
 import { authorizationPolicyWorkloads, workloadSelectorMatches } from "./selectors";
 import { EnforcementLevel, KubeObject, ManagedClusterObject, Violation } from "./types";
 import {
@@ -36,6 +37,7 @@ export type { Finding, Issue, PolicyInfo, ResourceRule, Rule, StackRule, Subject
 
 /** Every rule, in report order: mesh security first, then AKS add-on, traffic, hygiene. */
 export const RULES: readonly Rule[] = [
+    packConfigCurrent,
     peerAuthenticationStrict,
     meshMtlsStrict,
     namespaceReserved,

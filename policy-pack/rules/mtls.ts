@@ -29,6 +29,14 @@ function exceptionAllows(pa: KubeObject, exceptions: readonly MtlsException[], m
         && (mode === "PERMISSIVE" || e.mode === "DISABLE"));
 }
 
+/** Why no exception applies, saying what the pack was given: a stack's exceptions reach it only through its generated config. */
+function unapproved(exceptions: readonly MtlsException[], ns: string, port?: number): string {
+    const what = `${ns}${port === undefined ? "" : ` port ${port}`}`;
+    return exceptions.length === 0
+        ? `the pack's config approves no mTLS exception (a stack's mesh.mtlsExceptions reach the pack only through npm run policy:config)`
+        : `none of the ${exceptions.length} mtlsExceptions in the pack's config covers ${what} with this selector and mode`;
+}
+
 function isMeshWide(pa: KubeObject, s: MeshSettings): boolean {
     return namespaceOf(pa) === s.rootNamespace && !hasEntries(paSelector(pa));
 }
@@ -49,7 +57,7 @@ export const peerAuthenticationStrict: ResourceRule = {
         if (isMeshWide(pa, s) && mode !== "STRICT") {
             issues.push({ message: `the mesh-wide PeerAuthentication in ${s.rootNamespace} has mode ${mode}; it must be STRICT (UNSET falls back to PERMISSIVE)` });
         } else if (mode !== "STRICT" && mode !== "UNSET" && !exceptionAllows(pa, s.mtlsExceptions, mode)) {
-            issues.push({ message: `spec.mtls.mode is ${mode}; only STRICT is allowed unless an mtlsExceptions entry covers this namespace/selector` });
+            issues.push({ message: `spec.mtls.mode is ${mode}; only STRICT is allowed, and ${unapproved(s.mtlsExceptions, namespaceOf(pa))}` });
         }
         const ports = asRecord(at(pa, "spec", "portLevelMtls"));
         if (ports && Object.keys(ports).length > 0) {
@@ -59,7 +67,7 @@ export const peerAuthenticationStrict: ResourceRule = {
             for (const [port, entry] of Object.entries(ports)) {
                 const pm = modeOf(at(entry, "mode"));
                 if (pm !== "STRICT" && pm !== "UNSET" && !exceptionAllows(pa, s.mtlsExceptions, pm, Number(port))) {
-                    issues.push({ message: `spec.portLevelMtls[${port}].mode is ${pm}; only STRICT or UNSET is allowed unless an mtlsExceptions entry covers port ${port}` });
+                    issues.push({ message: `spec.portLevelMtls[${port}].mode is ${pm}; only STRICT or UNSET is allowed, and ${unapproved(s.mtlsExceptions, namespaceOf(pa), Number(port))}` });
                 }
             }
         }
