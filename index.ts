@@ -17,6 +17,9 @@ import { INGRESS_NAMESPACE } from "./policy-pack/lib/aks";
 const config = loadStackConfig(CATALOG);
 // Stop a real preview or up that still carries the repository's example values, before anything is registered.
 refusePlaceholders(config);
+for (const warning of config.warnings) {
+    pulumi.log.warn(warning);
+}
 const observability = config.observability;
 const tags = { project: PROJECT, stack: config.stack, "managed-by": "pulumi" };
 // Config requires a location unless the cluster is a kubeconfig, where nothing Azure is created.
@@ -32,7 +35,8 @@ const cluster: MeshCluster = existing ? new ExistingCluster("cluster", {
     location,
     resourceGroupName: config.cluster.resourceGroupName,
     clusterName: config.cluster.name,
-    kubernetesVersion: config.cluster.kubernetesVersion,
+    // Config requires the version unless the cluster exists (this branch creates it).
+    kubernetesVersion: config.cluster.kubernetesVersion ?? "",
     tier: config.cluster.tier,
     systemPool: config.cluster.systemPool,
     revisions: config.mesh.revisions,

@@ -1,7 +1,10 @@
 /** `aks-istio-mesh:mesh`: revisions, ingress gateways, mesh-wide traffic and security settings. */
 import { z } from "zod";
-import { revisionListProblems } from "../policy-pack/lib/revisions";
+import { revisionListProblems, SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
 import { boolean, duration, integer, list, object, oneOf, record, text } from "./schema";
+
+/** A revision name; one given as a number (YAML reads `1.30` as 1.3) is shown the name it must have. */
+export const revisionName = (hint: string) => text({ hint, example: `"${SUPPORTED_REVISIONS[SUPPORTED_REVISIONS.length - 1].revision}"` });
 
 /** A reviewed carve-out from STRICT mTLS: the selected workloads (or one port of them) accept plain text. */
 const mtlsException = object({
@@ -40,7 +43,7 @@ const resilience = object({
 
 export const mesh = object({
     /** One revision, or two consecutive ones (old, new) during a canary upgrade. */
-    revisions: list(text({ hint: "a revision such as asm-1-30" })).superRefine((revisions, ctx) => {
+    revisions: list(revisionName("a revision such as asm-1-30")).superRefine((revisions, ctx) => {
         const problems = revisionListProblems(revisions);
         if (problems.length > 0) {
             ctx.addIssue({ code: "custom", input: revisions, message: problems.join("; ") });
@@ -50,7 +53,7 @@ export const mesh = object({
      * The revision a canary upgrade will add: its shared MeshConfig ConfigMap is created first, as
      * AKS asks, before `revisions` names it. Only beside a single running revision.
      */
-    nextRevision: text({ hint: "the revision after the running one, e.g. asm-1-30" }).optional(),
+    nextRevision: revisionName("the revision after the running one, e.g. asm-1-30").optional(),
     ingressGateways: object({ external: boolean().default(true), internal: boolean().default(false) }).prefault({}),
     /** Mesh-wide outbound policy (shared MeshConfig and every app Sidecar). */
     outboundTrafficPolicy: oneOf(["REGISTRY_ONLY", "ALLOW_ANY"]).default("REGISTRY_ONLY"),

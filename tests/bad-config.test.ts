@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import { bookinfo } from "../components/apps/bookinfo";
 import { pets } from "../components/apps/pets";
 import { ROOT } from "../tools/offline/runtime";
 import { run } from "../tools/policy-config";
@@ -26,6 +27,12 @@ const shopIn = (namespace: string | undefined, name = "shop") => (c: Config) => 
         delete spec.namespace;
     }
     c[APPS] = ["pets", "bookinfo", { name, spec }];
+};
+/** The bookinfo spec with `change` applied, as an inline spec. */
+const withBookinfo = (change: (spec: Config) => void): Config => {
+    const spec = structuredClone(bookinfo) as Config;
+    change(spec);
+    return spec;
 };
 const RESERVED = /reserved namespaces \(kube-system, kube-public, kube-node-lease, default, aks-istio-system, aks-istio-ingress, aks-istio-egress, gatekeeper-system, .*, kiali\) cannot hold an app: set aks-istio-mesh:apps\[2\]\.spec\.namespace to a namespace of its own/;
 
@@ -110,6 +117,33 @@ const CORPUS: { what: string; edit: (c: Config) => void; key: string; says: RegE
         },
         key: "aks-istio-mesh:ingress.tls", says: /comes from Azure Key Vault/,
     },
+    // A misspelt key names the key it was meant as, not the missing one ("got nothing").
+    { what: "a misspelt required key", edit: (c) => { c[CLUSTER].kubernetesVerison = c[CLUSTER].kubernetesVersion; delete c[CLUSTER].kubernetesVersion; }, key: `${CLUSTER}.kubernetesVerison`, says: /unknown key; did you mean kubernetesVersion\?/ },
+    { what: "a required list under a singular name", edit: (c) => { c[MESH].revision = c[MESH].revisions; delete c[MESH].revisions; }, key: `${MESH}.revision`, says: /did you mean revisions\?/ },
+    { what: "a key in the wrong case", edit: (c) => { c[CLUSTER].systemPool.VmSize = "Standard_D4ds_v5"; }, key: `${CLUSTER}.systemPool.VmSize`, says: /did you mean vmSize\?/ },
+    { what: "a misspelt top-level key", edit: (c) => { c["aks-istio-mesh:clusters"] = c[CLUSTER]; delete c[CLUSTER]; }, key: "aks-istio-mesh:clusters", says: /did you mean aks-istio-mesh:cluster\?/ },
+    // A wrong port blames the port; a wrong service the service.
+    { what: "a call to a port the service lacks", edit: (c) => { c[APPS] = ["pets", { name: "bookinfo", spec: withBookinfo((b) => { b.calls[0].port = 9999; }) }]; }, key: `${APPS}[1].spec.calls[0].port`, says: /details has no port 9999; its port is 9080/ },
+    { what: "an ingress route to a port the service lacks", edit: (c) => { c[APPS] = ["pets", { name: "bookinfo", spec: withBookinfo((b) => { b.ingress[0].port = 80; }) }]; }, key: `${APPS}[1].spec.ingress[0].port`, says: /productpage has no port 80/ },
+    { what: "an ingress route to a service the app lacks", edit: (c) => { c[APPS] = ["pets", { name: "bookinfo", spec: withBookinfo((b) => { b.ingress[0].service = "product-page"; }) }]; }, key: `${APPS}[1].spec.ingress[0].service`, says: /"product-page" is not a service of bookinfo/ },
+    // Suggested fixes are valid values.
+    { what: "a duration without unit", edit: (c) => { c[MESH].resilience = { timeout: 5 }; }, key: `${MESH}.resilience.timeout`, says: /got the number 5, not text: write the value in quotes \(e\.g\. "5s"\)/ },
+    { what: "a retry timeout without unit", edit: (c) => { c[MESH].resilience = { retries: { perTryTimeout: 2 } }; }, key: `${MESH}.resilience.retries.perTryTimeout`, says: /\(e\.g\. "2s"\)/ },
+    { what: "a revision given as a number", edit: (c) => { c[MESH].revisions = [1.3]; }, key: `${MESH}.revisions[0]`, says: /got the number 1\.3, not text: write the value in quotes \(e\.g\. "asm-1-30"\)/ },
+    { what: "an app revision given as a number", edit: (c) => { c[APPS] = ["pets", { name: "bookinfo", revision: 1.3 }]; }, key: `${APPS}[1].revision`, says: /\(e\.g\. "asm-1-30"\)/ },
+    // A quoted boolean is text, not a contradiction.
+    { what: "a quoted boolean", edit: (c) => { c[MESH].ingressGateways.internal = "false"; }, key: `${MESH}.ingressGateways.internal`, says: /got the text "false", not the boolean false: write it without quotes/ },
+    { what: "a quoted boolean in capitals", edit: (c) => { c[MESH].faultInjection = "True"; }, key: `${MESH}.faultInjection`, says: /got the text "True", not the boolean true/ },
+    // A dotted key written flat is a path for pulumi config set --path.
+    { what: "a dotted top-level key written flat", edit: (c) => { c[`${CLUSTER}.tier`] = "Free"; }, key: `${CLUSTER}.tier`, says: /a path written as one key; nest tier under aks-istio-mesh:cluster in the stack file, or set it with pulumi config set --path 'aks-istio-mesh:cluster\.tier' <value>/ },
+    { what: "a dotted nested key written flat", edit: (c) => { c[CLUSTER]["systemPool.count"] = 2; }, key: `${CLUSTER}.systemPool.count`, says: /nest count under systemPool .* --path 'aks-istio-mesh:cluster\.systemPool\.count'/ },
+    // Contradictions.
+    { what: "ingress with both gateways off", edit: (c) => { c[MESH].ingressGateways = { external: false, internal: false }; }, key: `${MESH}.ingressGateways`, says: /switches both the external and the internal gateway off, but aks-istio-mesh:ingress is declared/ },
+    { what: "a host for an app the stack does not deploy", edit: (c) => { c[APPS] = ["pets"]; }, key: "aks-istio-mesh:ingress.hosts.bookinfo", says: /"bookinfo" is not an app this stack deploys \(aks-istio-mesh:apps: pets\); add bookinfo/ },
+    { what: "a host for an app with no ingress routes", edit: (c) => { c[APPS] = ["pets", { name: "bookinfo", spec: withBookinfo((b) => { b.ingress = []; }) }]; }, key: "aks-istio-mesh:ingress.hosts.bookinfo", says: /app bookinfo has no ingress routes/ },
+    { what: "a host for no app at all", edit: (c) => { c["aks-istio-mesh:ingress"].hosts.shop = "shop.dev.internal"; }, key: "aks-istio-mesh:ingress.hosts.shop", says: /"shop" is not an app this stack deploys/ },
+    { what: "a misspelt region", edit: (c) => { c["azure-native:location"] = "westeurop"; }, key: "azure-native:location", says: /"westeurop" is not an Azure region; did you mean westeurope\?/ },
+    { what: "a region that does not exist", edit: (c) => { c["azure-native:location"] = "europe"; }, key: "azure-native:location", says: /"europe" is not an Azure region/ },
 ];
 
 describe("bad config corpus: exit 2, one line naming the key the user must change", () => {
@@ -138,6 +172,18 @@ describe("bad config corpus: exit 2, one line naming the key the user must chang
             assert.strictEqual(r.stderr.trimEnd().split("\n").length, 1, `one line, no stack trace: ${r.stderr}`);
         });
     });
+
+    for (const [word, says] of [["configs", /unknown key; did you mean config\?/], ["Config", /did you mean config\?/], ["settings", /unknown key; allowed keys: config, /]] as const) {
+        it(`refuses a stack file whose top-level word is ${word}: instead of config:, naming that word`, () => {
+            const file = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
+            fs.writeFileSync(path.join(root, `Pulumi.top-${word}.yaml`), stringify({ [word]: file.config }));
+            const r = run(["--check", `top-${word}`], root);
+            assert.strictEqual(r.code, 2, r.stderr || r.stdout);
+            assert.ok(r.stderr.startsWith(`error: stack top-${word}: Pulumi.top-${word}.yaml: ${word}: `), r.stderr);
+            assert.match(r.stderr, says);
+            assert.strictEqual(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+        });
+    }
 
     it("reads a list set with pulumi config set as text ('[pets, bookinfo]') as the list it holds", () => {
         stackFile("text", (c) => { c[APPS] = "[pets, bookinfo]"; c[MESH] = JSON.stringify(c[MESH]); });

@@ -33,9 +33,11 @@ function stamp(run: StackRun): string {
 }
 
 /** One deliberate break of the program's output per mandatory policy. */
-const BREAKS: Record<string, { stack: "dev" | "prod"; edit: (o: Obj[]) => void }> = {
+const BREAKS: Record<string, { stack: "dev" | "prod"; edit: (o: Obj[]) => void; today?: string }> = {
     "peer-authentication-strict": { stack: "dev", edit: (o) => { find(o, "PeerAuthentication", "default", "pets").spec.mtls.mode = "PERMISSIVE"; } },
     "mesh-mtls-strict": { stack: "dev", edit: (o) => { o.splice(o.indexOf(find(o, "PeerAuthentication", "default", "aks-istio-system")), 1); } },
+    // The day the end-of-life clock reads (AKS_ISTIO_MESH_TODAY), so the break does not depend on when the test runs.
+    "revision-end-of-life": { stack: "prod", today: "2026-12-03", edit: (o) => { find(o, "ManagedCluster", "aks-aks").properties.serviceMeshProfile.istio.revisions = ["asm-1-29"]; } },
     "pack-config-current": { stack: "prod", edit: (o) => { find(o, "Namespace", "pets").metadata.annotations["aks-istio-mesh.io/policy-settings"] = "sha256:0000000000000000"; } },
     "namespace-reserved": { stack: "dev", edit: (o) => { find(o, "Namespace", "pets").metadata.name = "aks-istio-ingress"; } },
     "namespace-injection-labels": { stack: "dev", edit: (o) => { find(o, "Namespace", "pets").metadata.labels = { "istio-injection": "enabled" }; } },
@@ -89,11 +91,20 @@ describe("the program's own output under the policy pack", () => {
         assert.deepStrictEqual(Object.keys(BREAKS).sort(), POLICIES.filter((p) => p.enforcement === "mandatory").map((p) => p.name).sort());
     });
 
-    for (const [policy, { stack, edit }] of Object.entries(BREAKS)) {
+    for (const [policy, { stack, edit, today }] of Object.entries(BREAKS)) {
         it(`a broken ${stack} output trips ${policy}`, async () => {
             const objects = objectsOf(await stackRun(stack));
             edit(objects);
+            const saved = process.env.AKS_ISTIO_MESH_TODAY;
+            if (today) {
+                process.env.AKS_ISTIO_MESH_TODAY = today;
+            }
             const hits = evaluate(objects as KubeObject[], { policies: policyFile(stack) }).filter((v) => v.policy === policy);
+            if (saved === undefined) {
+                delete process.env.AKS_ISTIO_MESH_TODAY;
+            } else {
+                process.env.AKS_ISTIO_MESH_TODAY = saved;
+            }
             assert.ok(hits.some((v) => v.enforcement === "mandatory"), `${policy} did not fire: ${JSON.stringify(hits)}`);
         });
     }

@@ -18,6 +18,7 @@ import { meshMtlsStrict, peerAuthenticationStrict } from "./mtls";
 import { namespaceInjectionLabels, namespaceReserved, namespaceRevisionOnCluster } from "./namespaces";
 import { Finding, Issue, PolicyInfo, ResourceRule, Rule, StackRule } from "./rule";
 import { packConfigCurrent } from "./stamp";
+import { revisionEndOfLife, revisionEndOfLifeDev } from "./lifecycle";
 import { authorizationPolicyWorkloads, workloadSelectorMatches } from "./selectors";
 import { EnforcementLevel, KubeObject, ManagedClusterObject, Violation } from "./types";
 import {
@@ -47,6 +48,8 @@ export const RULES: readonly Rule[] = [
     workloadReservedUid,
     destinationRuleTls,
     aksMeshProfile,
+    revisionEndOfLife,
+    revisionEndOfLifeDev,
     aksBlockedIstioApis,
     envoyFilterUnsupported,
     envoyFilterPatches,
