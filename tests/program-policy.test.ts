@@ -7,6 +7,7 @@ import * as os from "os";
 import { packSettings } from "../config";
 import { policyConfigFile, policyConfigText } from "../tools/policy-config";
 import { configValues, parseStackConfig, stackConfig, stackRun, STACKS, variantRun } from "./helpers";
+import { runStack } from "./policy/harness";
 
 type Obj = Record<string, any>;
 
@@ -167,4 +168,18 @@ describe("the program's own output under the policy pack", () => {
             "a stack switched to production was judged by its dev config");
     });
 
+});
+
+describe("the stamp through the CrossGuard adapter (what pulumi preview runs)", () => {
+    it("passes the stack judged by its own generated config and refuses it judged by another stack's, on the stamped Namespace's URN", async () => {
+        const resources = (await stackRun("dev")).resources.filter((r) => r.type === "kubernetes:core/v1:Namespace")
+            .map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
+        assert.ok(resources.length > 0);
+        const own = policyFile("dev")["pack-config-current"];
+        assert.deepStrictEqual(runStack("pack-config-current", resources, own), { kind: "violations", messages: [] });
+        const other = runStack("pack-config-current", resources, policyFile("prod")["pack-config-current"]);
+        assert.ok(other.kind === "violations" && other.messages.length === 1, JSON.stringify(other));
+        assert.match(other.messages[0].message, /run npm run policy:config -- dev and pass --policy-pack-config policy-pack\/config\/dev\.json$/);
+        assert.ok(resources.some((r) => r.urn === other.messages[0].urn), "reported on a Namespace of the stack");
+    });
 });
