@@ -83,6 +83,17 @@ describe("stack config", () => {
         refused((v) => { v[cluster].tier = "Gold"; }, `${cluster}.tier`, /allowed: Free, Standard, Premium/));
 });
 
+describe("config that is there but not where the program reads it", () => {
+    it("says when the stack's config holds no project key at all (a stack file whose top-level word is not config:)", () =>
+        assertRefused(() => parseStackConfig("dev", { "azure-native:location": "westeurope" }), "aks-istio-mesh:*", /holds no aks-istio-mesh key at all; is the stack file's top-level key config:/));
+
+    it("takes a region as ARM does, by name or display name", () => {
+        for (const location of ["westeurope", "West Europe", "swedencentral"]) {
+            assert.strictEqual(parseStackConfig("dev", configValues("dev", (v) => { v["azure-native:location"] = location; })).location, location);
+        }
+    });
+});
+
 describe("the documented existing-cluster examples", () => {
     /** The YAML blocks of docs/existing-cluster.md that hold a whole `config:` map. */
     const examples = (): Record<string, any>[] => {
