@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { EGRESS_POOL, loadStackConfig, podSecurityLevel, PROJECT, refusePlaceholders } from "./config";
+import { EGRESS_POOL, loadStackConfig, podSecurityLevel, PROJECT, refusePlaceholders, stackStamp } from "./config";
 import { CATALOG } from "./components/apps/catalog";
 import { AksCluster, MeshCluster } from "./components/cluster";
 import { ExistingCluster } from "./components/existing-cluster";
@@ -18,6 +18,9 @@ import { INGRESS_NAMESPACE, POD_SECURITY_LEVELS, strictestPodSecurity } from "./
 const config = loadStackConfig(CATALOG);
 // Stop a real preview or up that still carries the repository's example values, before anything is registered.
 refusePlaceholders(config);
+for (const warning of config.warnings) {
+    pulumi.log.warn(warning);
+}
 const observability = config.observability;
 const tags = { project: PROJECT, stack: config.stack, "managed-by": "pulumi" };
 // Config requires a location unless the cluster is a kubeconfig, where nothing Azure is created.
@@ -37,7 +40,8 @@ const cluster: MeshCluster = existing ? new ExistingCluster("cluster", {
     location,
     resourceGroupName: config.cluster.resourceGroupName,
     clusterName: config.cluster.name,
-    kubernetesVersion: config.cluster.kubernetesVersion,
+    // Config requires the version unless the cluster exists (this branch creates it).
+    kubernetesVersion: config.cluster.kubernetesVersion ?? "",
     tier: config.cluster.tier,
     systemPool: config.cluster.systemPool,
     userPools: config.cluster.userPools,
@@ -60,6 +64,8 @@ const cluster: MeshCluster = existing ? new ExistingCluster("cluster", {
 });
 const aks = cluster instanceof AksCluster ? cluster : undefined;
 const kubernetes = { providers: { kubernetes: cluster.provider } };
+// Every Namespace the stack creates names the stack and its pack settings, so the pack can refuse a config made for other settings.
+const namespaceAnnotations = stackStamp(config);
 
 if (aks && egress) {
     new StaticEgressGateway("egress", {
@@ -108,7 +114,8 @@ const ceiling = strictestPodSecurity(config.mesh.proxyRedirection);
 const podSecurity = {
     enforce,
     warn: POD_SECURITY_LEVELS.indexOf(ceiling) > POD_SECURITY_LEVELS.indexOf(enforce) ? ceiling : enforce,
-    version: `v${config.cluster.kubernetesVersion.split(".").slice(0, 2).join(".")}`,
+    // An existing AKS cluster may leave its version out (it is read from the cluster): pin to the newest the API server knows.
+    version: config.cluster.kubernetesVersion ? `v${config.cluster.kubernetesVersion.split(".").slice(0, 2).join(".")}` : "latest",
 };
 const kiali = monitoring && azure && observability.kiali.enabled
     ? new Kiali("kiali", {
@@ -117,6 +124,7 @@ const kiali = monitoring && azure && observability.kiali.enabled
         chartVersion: observability.kiali.chartVersion,
         auth: observability.kiali.auth,
         queryProxyImage: observability.kiali.queryProxyImage,
+        namespaceAnnotations,
         highAvailability: config.workloads.highAvailability,
         workspaceId: monitoring.workspaceId,
         queryEndpoint: monitoring.queryEndpoint,
@@ -141,6 +149,7 @@ const apps = config.apps.map((app) => new MeshApp(app.spec.name, {
         ? config.cluster.userPools.every((p) => p.zones.length > 1)
         : config.cluster.systemPool.zones.length > 1,
     podSecurity,
+    namespaceAnnotations,
 }, kubernetes));
 
 config.apps.forEach((app, i) => {

@@ -30,6 +30,8 @@ export interface MeshAppArgs {
      * server warns and audits against (so a pod that would fail it shows up before it is enforced).
      */
     readonly podSecurity?: { readonly enforce: string; readonly warn: string; readonly version: string };
+    /** Annotations of the app's Namespace (the stack's stamp for the policy pack). */
+    readonly namespaceAnnotations?: Readonly<Record<string, string>>;
 }
 
 /** The Pod Security Admission labels of a namespace (enforce, warn and audit, each pinned to a version). */
@@ -83,7 +85,7 @@ export class MeshApp extends pulumi.ComponentResource {
                 "istio.io/rev": revision,
                 "app.kubernetes.io/part-of": spec.name,
                 ...(args.podSecurity ? podSecurityLabels(args.podSecurity) : {}),
-            } },
+            }, annotations: args.namespaceAnnotations },
         }, { parent: this });
         const namespace = ns.metadata.name;
 

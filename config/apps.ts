@@ -4,6 +4,8 @@
  * same schema; every problem names the offending field, e.g. `aks-istio-mesh:apps[2].spec.calls[0].to`.
  */
 import { z } from "zod";
+import { RESERVED_NAMESPACES, reservedNamespaceOwner } from "../policy-pack/lib/aks";
+import { revisionName } from "./mesh";
 import { appTraffic, appTrafficOverride, AppTraffic, mergeTraffic, ServiceTrafficOverride } from "./traffic";
 import { boolean, describe, fail, integer, key, list, object, oneOf, parseWith, record, text, unique } from "./schema";
 
@@ -139,26 +141,25 @@ export const appSpec = object({
     });
     const byName = new Map(a.services.map((s) => [s.name, s]));
     const names = [...byName.keys()].join(", ");
-    const servicePort = (svc: string, p: number): string | undefined => {
+    /** An unknown service blames the service key; a known service without the port blames the port. */
+    const servicePort = (at: (string | number)[], serviceKey: string, svc: string, p: number): void => {
         const target = byName.get(svc);
-        return !target ? `${describe(svc)} is not a service of ${a.name}; services: ${names}`
-            : !target.ports.some((x) => x.port === p) ? `${svc} has no port ${p}; its ports: ${target.ports.map((x) => x.port).join(", ")}` : undefined;
+        if (!target) {
+            ctx.addIssue({ code: "custom", path: [...at, serviceKey], input: svc, message: `${describe(svc)} is not a service of ${a.name}; services: ${names}` });
+        } else if (!target.ports.some((x) => x.port === p)) {
+            const ports = target.ports.map((x) => x.port);
+            ctx.addIssue({ code: "custom", path: [...at, "port"], input: p, message: `${svc} has no port ${p}; ${ports.length === 1 ? `its port is ${ports[0]}` : `its ports: ${ports.join(", ")}`}` });
+        }
     };
     a.calls.forEach((c, i) => {
-        const problem = !byName.has(c.from) ? undefined : servicePort(c.to, c.port);
         if (!byName.has(c.from)) {
             ctx.addIssue({ code: "custom", path: ["calls", i, "from"], input: c.from, message: `${describe(c.from)} is not a service of ${a.name}; services: ${names}` });
-        } else if (problem) {
-            ctx.addIssue({ code: "custom", path: ["calls", i, "to"], input: c.to, message: problem });
+        } else {
+            servicePort(["calls", i], "to", c.to, c.port);
         }
     });
     unique(ctx, a.calls.map((c) => `${c.from} -> ${c.to}:${c.port}`), ["calls"], "call");
-    a.ingress.forEach((r, i) => {
-        const problem = servicePort(r.service, r.port);
-        if (problem) {
-            ctx.addIssue({ code: "custom", path: ["ingress", i, "service"], input: r.service, message: problem });
-        }
-    });
+    a.ingress.forEach((r, i) => servicePort(["ingress", i], "service", r.service, r.port));
 }).transform((a) => ({ ...a, namespace: a.namespace ?? a.name }));
 
 type ParsedSpec = z.output<typeof appSpec>;
@@ -183,7 +184,7 @@ export interface AppConfig {
 
 /** An entry of `aks-istio-mesh:apps`: a catalog name, or `{ name, revision?, spec?, traffic? }`. */
 const appEntry = z.preprocess((v) => (typeof v === "string" ? { name: v } : v),
-    object({ name: text(), revision: text().optional(), spec: z.unknown().optional(), traffic: z.unknown().optional() }));
+    object({ name: text(), revision: revisionName("one of mesh.revisions").optional(), spec: z.unknown().optional(), traffic: z.unknown().optional() }));
 
 /** `aks-istio-mesh:apps`: catalog names, or `{ name, revision?, spec?, traffic? }` entries for revisions, overrides and apps of your own. */
 export const apps = list(appEntry).default([]);
@@ -211,6 +212,11 @@ export function resolveApps(raw: unknown, catalog: Readonly<Record<string, unkno
             spec = parseAppSpec(catalog[entry.name], `catalog.${entry.name}`);
         } else {
             fail(namePath, `${describe(entry.name)} is not a built-in app (${Object.keys(catalog).join(", ")}); give a spec for an app of your own`);
+        }
+        if (RESERVED_NAMESPACES.includes(spec.namespace)) {
+            const explicit = typeof entry.spec === "object" && entry.spec !== null && "namespace" in entry.spec;
+            fail(explicit ? `${p}.spec.namespace` : entry.spec !== undefined ? `${p}.spec.name` : namePath,
+                `${explicit ? describe(spec.namespace) : `the app's namespace defaults to its name ${describe(spec.namespace)}, which`} belongs to ${reservedNamespaceOwner(spec.namespace)}; reserved namespaces (${RESERVED_NAMESPACES.join(", ")}) cannot hold an app: set ${p}.spec.namespace to a namespace of its own`);
         }
         const revision = entry.revision ?? newest;
         if (!revisions.includes(revision)) {

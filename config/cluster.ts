@@ -117,7 +117,8 @@ export const cluster = object({
     name: clusterName().optional(),
     /** Default `rg-<name>`. */
     resourceGroupName: resourceGroupName().optional(),
-    kubernetesVersion: text({ pattern: /^\d+\.\d+(\.\d+)?$/, hint: "a Kubernetes version such as \"1.34\" or \"1.34.2\"", example: "\"1.34\"" }),
+    /** Required unless `existing.aks`, whose version the program reads from the cluster. */
+    kubernetesVersion: text({ pattern: /^\d+\.\d+(\.\d+)?$/, hint: "a Kubernetes version such as \"1.34\" or \"1.34.2\"", example: "\"1.34\"" }).optional(),
     tier: oneOf(["Free", "Standard", "Premium"]).default("Free"),
     systemPool: pool().prefault({}).superRefine(poolCount),
     /**
@@ -157,6 +158,9 @@ export const cluster = object({
     /** Deploy onto a cluster that already exists instead of creating one. */
     existing: existing.optional(),
 }).superRefine((c, ctx) => {
+    if (c.kubernetesVersion === undefined && !c.existing?.aks) {
+        ctx.addIssue({ code: "custom", path: ["kubernetesVersion"], input: undefined, message: `is required${c.existing ? " with existing.kubeconfig (nothing can ask an Azure profile for it)" : ""}: the cluster's Kubernetes version, e.g. "1.34"` });
+    }
     if (c.disableLocalAccounts && !c.aad) {
         ctx.addIssue({ code: "custom", path: ["disableLocalAccounts"], input: true, message: "needs cluster.aad (Entra ID integration); without it nobody could sign in" });
     }

@@ -1,6 +1,6 @@
 /** `aks-istio-mesh:mesh`: revisions, ingress gateways, mesh-wide traffic and security settings. */
 import { z } from "zod";
-import { revisionListProblems } from "../policy-pack/lib/revisions";
+import { revisionListProblems, SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
 import { EGRESS_NAMESPACE, POD_SECURITY_LEVELS, PROXY_REDIRECTIONS, strictestPodSecurity } from "../policy-pack/lib/aks";
 import { boolean, describe, duration, integer, list, object, oneOf, record, text } from "./schema";
 
@@ -55,6 +55,9 @@ const certificateAuthority = object({
     certChainObjectName: text().default("cert-chain"),
 });
 
+/** A revision name; one given as a number (YAML reads `1.30` as 1.3) is shown the name it must have. */
+export const revisionName = (hint: string) => text({ hint, example: `"${SUPPORTED_REVISIONS[SUPPORTED_REVISIONS.length - 1].revision}"` });
+
 /** A reviewed carve-out from STRICT mTLS: the selected workloads (or one port of them) accept plain text. */
 const mtlsException = object({
     namespace: text(),
@@ -92,7 +95,7 @@ const resilience = object({
 
 export const mesh = object({
     /** One revision, or two consecutive ones (old, new) during a canary upgrade. */
-    revisions: list(text({ hint: "a revision such as asm-1-30" })).superRefine((revisions, ctx) => {
+    revisions: list(revisionName("a revision such as asm-1-30")).superRefine((revisions, ctx) => {
         const problems = revisionListProblems(revisions);
         if (problems.length > 0) {
             ctx.addIssue({ code: "custom", input: revisions, message: problems.join("; ") });
@@ -102,7 +105,7 @@ export const mesh = object({
      * The revision a canary upgrade will add: its shared MeshConfig ConfigMap is created first, as
      * AKS asks, before `revisions` names it. Only beside a single running revision.
      */
-    nextRevision: text({ hint: "the revision after the running one, e.g. asm-1-30" }).optional(),
+    nextRevision: revisionName("the revision after the running one, e.g. asm-1-30").optional(),
     ingressGateways: object({ external: boolean().default(true), internal: boolean().default(false) }).prefault({}),
     /** Mesh-wide outbound policy (shared MeshConfig and every app Sidecar). */
     outboundTrafficPolicy: oneOf(["REGISTRY_ONLY", "ALLOW_ANY"]).default("REGISTRY_ONLY"),

@@ -3,6 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, stringify } from "yaml";
+import { bookinfo } from "../components/apps/bookinfo";
+import { pets } from "../components/apps/pets";
 import { ROOT } from "../tools/offline/runtime";
 import { run } from "../tools/policy-config";
 import { parseStackConfig } from "./helpers";
@@ -18,7 +20,28 @@ const ZERO = "/subscriptions/00000000-0000-0000-0000-000000000000";
  * Values users have written that Azure or the API server would refuse later, or that were reported
  * badly: each is a stack file edit, the key the message must name and what it must say.
  */
+/** A third app, a copy of pets under its own name, placed in `namespace` (or, without one, in the namespace its name gives). */
+const shopIn = (namespace: string | undefined, name = "shop") => (c: Config) => {
+    const spec: Config = { ...structuredClone(pets), name, namespace };
+    if (namespace === undefined) {
+        delete spec.namespace;
+    }
+    c[APPS] = ["pets", "bookinfo", { name, spec }];
+};
+/** The bookinfo spec with `change` applied, as an inline spec. */
+const withBookinfo = (change: (spec: Config) => void): Config => {
+    const spec = structuredClone(bookinfo) as Config;
+    change(spec);
+    return spec;
+};
+const RESERVED = /reserved namespaces \(kube-system, kube-public, kube-node-lease, default, aks-istio-system, aks-istio-ingress, aks-istio-egress, gatekeeper-system, .*, kiali\) cannot hold an app: set aks-istio-mesh:apps\[2\]\.spec\.namespace to a namespace of its own/;
+
 const CORPUS: { what: string; edit: (c: Config) => void; key: string; says: RegExp }[] = [
+    ...["kube-system", "kube-public", "kube-node-lease", "default"].map((ns) => ({ what: `an app in ${ns}`, edit: shopIn(ns), key: `${APPS}[2].spec.namespace`, says: new RegExp(`: "${ns}" belongs to Kubernetes; ${RESERVED.source}`) })),
+    ...["aks-istio-system", "aks-istio-ingress", "aks-istio-egress"].map((ns) => ({ what: `an app in the add-on's ${ns}`, edit: shopIn(ns), key: `${APPS}[2].spec.namespace`, says: new RegExp(`"${ns}" belongs to the AKS Istio add-on; ${RESERVED.source}`) })),
+    ...["gatekeeper-system", "calico-system", "tigera-operator", "app-routing-system"].map((ns) => ({ what: `an app in the AKS add-on namespace ${ns}`, edit: shopIn(ns), key: `${APPS}[2].spec.namespace`, says: /belongs to an AKS add-on/ })),
+    { what: "an app in the program's Kiali namespace", edit: shopIn("kiali"), key: `${APPS}[2].spec.namespace`, says: /"kiali" belongs to this program's observability/ },
+    { what: "an app named after a reserved namespace, without its own", edit: shopIn(undefined, "kiali"), key: `${APPS}[2].spec.name`, says: /the app's namespace defaults to its name "kiali", which belongs to this program's observability/ },
     { what: "apps set with pulumi config set as text that is not YAML", edit: (c) => { c[APPS] = "[pets, bookinfo"; }, key: APPS, says: /neither JSON nor YAML/ },
     { what: "a CIDR prefix above /32", edit: (c) => { c[CLUSTER].authorizedIpRanges = ["203.0.113.0/33"]; }, key: `${CLUSTER}.authorizedIpRanges[0]`, says: /prefix length \/33 is above \/32/ },
     { what: "an octet above 255", edit: (c) => { c[CLUSTER].authorizedIpRanges = ["203.0.113.7", "10.999.0.0/16"]; }, key: `${CLUSTER}.authorizedIpRanges[1]`, says: /octet 999 is above 255/ },
@@ -168,6 +191,33 @@ const CORPUS: { what: string; edit: (c: Config) => void; key: string; says: RegE
         key: `${MESH}.certificateAuthority`, says: /there is no Azure/,
     },
     { what: "a plug-in CA vault given by name", edit: (c) => { c[MESH].certificateAuthority = { keyVaultId: "kv-mesh" }; }, key: `${MESH}.certificateAuthority.keyVaultId`, says: /a Key Vault resource id/ },
+    // A misspelt key names the key it was meant as, not the missing one ("got nothing").
+    { what: "a misspelt required key", edit: (c) => { c[CLUSTER].kubernetesVerison = c[CLUSTER].kubernetesVersion; delete c[CLUSTER].kubernetesVersion; }, key: `${CLUSTER}.kubernetesVerison`, says: /unknown key; did you mean kubernetesVersion\?/ },
+    { what: "a required list under a singular name", edit: (c) => { c[MESH].revision = c[MESH].revisions; delete c[MESH].revisions; }, key: `${MESH}.revision`, says: /did you mean revisions\?/ },
+    { what: "a key in the wrong case", edit: (c) => { c[CLUSTER].systemPool.VmSize = "Standard_D4ds_v5"; }, key: `${CLUSTER}.systemPool.VmSize`, says: /did you mean vmSize\?/ },
+    { what: "a misspelt top-level key", edit: (c) => { c["aks-istio-mesh:clusters"] = c[CLUSTER]; delete c[CLUSTER]; }, key: "aks-istio-mesh:clusters", says: /did you mean aks-istio-mesh:cluster\?/ },
+    // A wrong port blames the port; a wrong service the service.
+    { what: "a call to a port the service lacks", edit: (c) => { c[APPS] = ["pets", { name: "bookinfo", spec: withBookinfo((b) => { b.calls[0].port = 9999; }) }]; }, key: `${APPS}[1].spec.calls[0].port`, says: /details has no port 9999; its port is 9080/ },
+    { what: "an ingress route to a port the service lacks", edit: (c) => { c[APPS] = ["pets", { name: "bookinfo", spec: withBookinfo((b) => { b.ingress[0].port = 80; }) }]; }, key: `${APPS}[1].spec.ingress[0].port`, says: /productpage has no port 80/ },
+    { what: "an ingress route to a service the app lacks", edit: (c) => { c[APPS] = ["pets", { name: "bookinfo", spec: withBookinfo((b) => { b.ingress[0].service = "product-page"; }) }]; }, key: `${APPS}[1].spec.ingress[0].service`, says: /"product-page" is not a service of bookinfo/ },
+    // Suggested fixes are valid values.
+    { what: "a duration without unit", edit: (c) => { c[MESH].resilience = { timeout: 5 }; }, key: `${MESH}.resilience.timeout`, says: /got the number 5, not text: write the value in quotes \(e\.g\. "5s"\)/ },
+    { what: "a retry timeout without unit", edit: (c) => { c[MESH].resilience = { retries: { perTryTimeout: 2 } }; }, key: `${MESH}.resilience.retries.perTryTimeout`, says: /\(e\.g\. "2s"\)/ },
+    { what: "a revision given as a number", edit: (c) => { c[MESH].revisions = [1.3]; }, key: `${MESH}.revisions[0]`, says: /got the number 1\.3, not text: write the value in quotes \(e\.g\. "asm-1-30"\)/ },
+    { what: "an app revision given as a number", edit: (c) => { c[APPS] = ["pets", { name: "bookinfo", revision: 1.3 }]; }, key: `${APPS}[1].revision`, says: /\(e\.g\. "asm-1-30"\)/ },
+    // A quoted boolean is text, not a contradiction.
+    { what: "a quoted boolean", edit: (c) => { c[MESH].ingressGateways.internal = "false"; }, key: `${MESH}.ingressGateways.internal`, says: /got the text "false", not the boolean false: write it without quotes/ },
+    { what: "a quoted boolean in capitals", edit: (c) => { c[MESH].faultInjection = "True"; }, key: `${MESH}.faultInjection`, says: /got the text "True", not the boolean true/ },
+    // A dotted key written flat is a path for pulumi config set --path.
+    { what: "a dotted top-level key written flat", edit: (c) => { c[`${CLUSTER}.tier`] = "Free"; }, key: `${CLUSTER}.tier`, says: /a path written as one key; nest tier under aks-istio-mesh:cluster in the stack file, or set it with pulumi config set --path 'aks-istio-mesh:cluster\.tier' <value>/ },
+    { what: "a dotted nested key written flat", edit: (c) => { c[CLUSTER]["systemPool.count"] = 2; }, key: `${CLUSTER}.systemPool.count`, says: /nest count under systemPool .* --path 'aks-istio-mesh:cluster\.systemPool\.count'/ },
+    // Contradictions.
+    { what: "ingress with both gateways off", edit: (c) => { c[MESH].ingressGateways = { external: false, internal: false }; }, key: `${MESH}.ingressGateways`, says: /switches both the external and the internal gateway off, but aks-istio-mesh:ingress is declared/ },
+    { what: "a host for an app the stack does not deploy", edit: (c) => { c[APPS] = ["pets"]; }, key: "aks-istio-mesh:ingress.hosts.bookinfo", says: /"bookinfo" is not an app this stack deploys \(aks-istio-mesh:apps: pets\); add bookinfo/ },
+    { what: "a host for an app with no ingress routes", edit: (c) => { c[APPS] = ["pets", { name: "bookinfo", spec: withBookinfo((b) => { b.ingress = []; }) }]; }, key: "aks-istio-mesh:ingress.hosts.bookinfo", says: /app bookinfo has no ingress routes/ },
+    { what: "a host for no app at all", edit: (c) => { c["aks-istio-mesh:ingress"].hosts.shop = "shop.dev.internal"; }, key: "aks-istio-mesh:ingress.hosts.shop", says: /"shop" is not an app this stack deploys/ },
+    { what: "a misspelt region", edit: (c) => { c["azure-native:location"] = "westeurop"; }, key: "azure-native:location", says: /"westeurop" is not an Azure region; did you mean westeurope\?/ },
+    { what: "a region that does not exist", edit: (c) => { c["azure-native:location"] = "europe"; }, key: "azure-native:location", says: /"europe" is not an Azure region/ },
 ];
 
 describe("bad config corpus: exit 2, one line naming the key the user must change", () => {
@@ -196,6 +246,18 @@ describe("bad config corpus: exit 2, one line naming the key the user must chang
             assert.strictEqual(r.stderr.trimEnd().split("\n").length, 1, `one line, no stack trace: ${r.stderr}`);
         });
     });
+
+    for (const [word, says] of [["configs", /unknown key; did you mean config\?/], ["Config", /did you mean config\?/], ["settings", /unknown key; allowed keys: config, /]] as const) {
+        it(`refuses a stack file whose top-level word is ${word}: instead of config:, naming that word`, () => {
+            const file = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
+            fs.writeFileSync(path.join(root, `Pulumi.top-${word}.yaml`), stringify({ [word]: file.config }));
+            const r = run(["--check", `top-${word}`], root);
+            assert.strictEqual(r.code, 2, r.stderr || r.stdout);
+            assert.ok(r.stderr.startsWith(`error: stack top-${word}: Pulumi.top-${word}.yaml: ${word}: `), r.stderr);
+            assert.match(r.stderr, says);
+            assert.strictEqual(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+        });
+    }
 
     it("reads a list set with pulumi config set as text ('[pets, bookinfo]') as the list it holds", () => {
         stackFile("text", (c) => { c[APPS] = "[pets, bookinfo]"; c[MESH] = JSON.stringify(c[MESH]); });

@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../lib/errors";
-import { EGRESS_NAMESPACE, INGRESS_GATEWAYS, INGRESS_NAMESPACE, PROXY_REDIRECTIONS, ROOT_NAMESPACE } from "../lib/aks";
+import { ADDON_NAMESPACES, AKS_ADDON_NAMESPACES, EGRESS_NAMESPACE, INGRESS_GATEWAYS, INGRESS_NAMESPACE, KUBERNETES_NAMESPACES, PROXY_REDIRECTIONS, ROOT_NAMESPACE } from "../lib/aks";
 import { SUPPORTED_REVISIONS } from "../lib/revisions";
 import { EnforcementLevel } from "./types";
 
@@ -54,8 +54,7 @@ export const SETTINGS = {
         "Istio root namespace: mesh-wide PeerAuthentication/AuthorizationPolicy and the shared MeshConfig live here (aks-istio-system on AKS)."),
     systemNamespaces: stringList(
         "Namespaces outside the mesh: no revision label required, workload and coverage rules skip them. The root namespace always counts as one.",
-        ["kube-system", "kube-public", "kube-node-lease", ROOT_NAMESPACE, INGRESS_NAMESPACE, EGRESS_NAMESPACE,
-            "gatekeeper-system", "app-routing-system", "calico-system", "tigera-operator"],
+        [...KUBERNETES_NAMESPACES.filter((n) => n !== "default"), ...ADDON_NAMESPACES, ...AKS_ADDON_NAMESPACES],
     ),
     allowedRevisions: stringList(
         "Istio revisions namespaces may point to with istio.io/rev (default: the supported AKS revisions). A ManagedCluster in the stack narrows this to its own revisions.",
@@ -71,6 +70,8 @@ export const SETTINGS = {
         "prod makes wildcard gateway hosts mandatory violations and checks replicas/PDBs; dev reports wildcard hosts as advisory."),
     proxyRedirection: z.enum(PROXY_REDIRECTIONS).default("CNIChaining").describe(
         "How the add-on redirects traffic into sidecars: CNIChaining (Istio CNI, meshes installed at asm-1-30 or later) or InitContainers (istio-init, which needs NET_ADMIN and NET_RAW)."),
+    settingsDigest: z.string().regex(/^(sha256:[0-9a-f]{16})?$/, "must be sha256:<16 hex digits>, as npm run policy:config writes it").default("").describe(
+        "Digest of the stack settings this config was generated from (npm run policy:config); a stack whose Namespaces carry another digest is refused."),
     gatewaySelectors: stringList(
         "Values of the `istio` label a Gateway selector may use (the AKS ingress gateways by default).",
         Object.values(INGRESS_GATEWAYS).map((g) => g.selector.istio),

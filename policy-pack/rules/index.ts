@@ -16,8 +16,10 @@ import {
 import { aksMeshConfig, deprecatedAnnotations, servicePortNames, sidecarDefaultSelector } from "./hygiene";
 import { asString, GK, groupKind, GroupKind, namespaceOf, nameOf } from "./k8s";
 import { meshMtlsStrict, peerAuthenticationStrict } from "./mtls";
-import { namespaceInjectionLabels, namespaceRevisionOnCluster } from "./namespaces";
+import { namespaceInjectionLabels, namespaceReserved, namespaceRevisionOnCluster } from "./namespaces";
 import { Finding, Issue, PolicyInfo, ResourceRule, Rule, StackRule } from "./rule";
+import { packConfigCurrent } from "./stamp";
+import { revisionEndOfLife, revisionEndOfLifeDev } from "./lifecycle";
 import { authorizationPolicyWorkloads, workloadSelectorMatches } from "./selectors";
 import { AzureObject, EnforcementLevel, KubeObject, Violation } from "./types";
 import {
@@ -37,8 +39,10 @@ export type { Finding, Issue, PolicyInfo, ResourceRule, Rule, StackRule, Subject
 
 /** Every rule, in report order: mesh security first, then AKS add-on, traffic, hygiene. */
 export const RULES: readonly Rule[] = [
+    packConfigCurrent,
     peerAuthenticationStrict,
     meshMtlsStrict,
+    namespaceReserved,
     namespaceInjectionLabels,
     namespaceRevisionOnCluster,
     workloadSidecarInjection,
@@ -51,6 +55,8 @@ export const RULES: readonly Rule[] = [
     aksMeshCa,
     aksEgressGateway,
     namespacePodSecurity,
+    revisionEndOfLife,
+    revisionEndOfLifeDev,
     aksBlockedIstioApis,
     envoyFilterUnsupported,
     envoyFilterPatches,
