@@ -12,6 +12,8 @@ import { MeshTelemetry } from "./components/telemetry";
 import { AppSecurityPolicy } from "./components/security";
 import { egressHost } from "./components/authz";
 import { AppTrafficPolicy } from "./components/traffic";
+import { AppEgress } from "./components/egress";
+import type { EgressGatewayRef } from "./components/egress-gateway";
 import { INGRESS_NAMESPACE } from "./policy-pack/lib/aks";
 
 const config = loadStackConfig(CATALOG);
@@ -109,6 +111,9 @@ const apps = config.apps.map((app) => new MeshApp(app.spec.name, {
     zoneSpread: config.cluster.systemPool.zones.length > 1,
 }, kubernetes));
 
+const stackApps = config.apps.map((a) => a.spec);
+// The stack's AKS egress gateway, from the cluster side's config once it exists (egressGatewayRef(name, namespace)).
+const egressGateway: EgressGatewayRef | undefined = undefined;
 config.apps.forEach((app, i) => {
     const namespace = apps[i].namespace;
     new AppTrafficPolicy(app.spec.name, {
@@ -117,6 +122,7 @@ config.apps.forEach((app, i) => {
         traffic: app.traffic,
         resilience: config.mesh.resilience,
         faultInjection: config.mesh.faultInjection,
+        stackApps,
     }, kubernetes);
     new AppSecurityPolicy(app.spec.name, {
         spec: app.spec,
@@ -126,7 +132,12 @@ config.apps.forEach((app, i) => {
         outboundTrafficPolicy: config.mesh.outboundTrafficPolicy,
         // Proxies export spans to the collector, so it must be in every namespace's egress scope.
         extraEgressHosts: tracingCollector ? [egressHost(tracingCollector.service)] : [],
+        stackApps,
+        egressGateway,
     }, kubernetes);
+    if ((app.spec.egress ?? []).length > 0) {
+        new AppEgress(app.spec.name, { spec: app.spec, namespace, egressGateway }, kubernetes);
+    }
 });
 
 const servedApps = config.apps.flatMap((app, i) => {

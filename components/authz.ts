@@ -2,6 +2,7 @@ import { ROOT_NAMESPACE } from "../policy-pack/lib/aks";
 import { serviceAccountName } from "./app";
 import type { AppSpec } from "./apps/spec";
 import { AuthorizationPolicySpec, PeerAuthenticationSpec, SidecarSpec } from "./istio";
+import { serviceHost } from "./routing";
 
 /**
  * Pure derivations of an app's security objects: least-privilege authorization from its call
@@ -13,6 +14,47 @@ export function principal(namespace: string, serviceAccount: string): string {
     return `cluster.local/ns/${namespace}/sa/${serviceAccount}`;
 }
 
+/** A call from a service of one app into a service of another app of the stack (`to: <app>/<service>`). */
+export interface CrossAppCall {
+    readonly callerNamespace: string;
+    readonly callerServiceAccount: string;
+    readonly calleeNamespace: string;
+    readonly calleeService: string;
+    /** The callee's Service port. */
+    readonly port: number;
+}
+
+/** Every call between apps of the stack, resolved to namespaces and identities (config has checked the names). */
+export function crossAppCalls(apps: readonly AppSpec[]): CrossAppCall[] {
+    const byName = new Map(apps.map((a) => [a.name, a]));
+    return apps.flatMap((caller) => caller.calls.filter((c) => c.to.includes("/")).map((c): CrossAppCall => {
+        const [app, service] = c.to.split("/");
+        const from = caller.services.find((s) => s.name === c.from)!;
+        return {
+            callerNamespace: caller.namespace,
+            callerServiceAccount: serviceAccountName(from),
+            calleeNamespace: byName.get(app)!.namespace,
+            calleeService: service,
+            port: c.port,
+        };
+    }));
+}
+
+/** Namespaces of other apps that call a service of `namespace`, by service name. */
+export function callerNamespaces(namespace: string, calls: readonly CrossAppCall[]): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const c of calls.filter((x) => x.calleeNamespace === namespace && x.callerNamespace !== namespace)) {
+        out.set(c.calleeService, [...new Set([...(out.get(c.calleeService) ?? []), c.callerNamespace])].sort());
+    }
+    return out;
+}
+
+/** Sidecar egress hosts (`namespace/fqdn`) of the services in other apps that `namespace` calls. */
+export function calleeHosts(namespace: string, calls: readonly CrossAppCall[]): string[] {
+    return [...new Set(calls.filter((c) => c.callerNamespace === namespace && c.calleeNamespace !== namespace)
+        .map((c) => egressHost(serviceHost(c.calleeService, c.calleeNamespace))))].sort();
+}
+
 /** An ALLOW policy for one destination workload, named after it. */
 export interface WorkloadPolicy {
     readonly name: string;
@@ -22,10 +64,11 @@ export interface WorkloadPolicy {
 /**
  * One ALLOW policy per service that is called: a rule per port (the workload's container port,
  * which is what AuthorizationPolicy matches) listing exactly the callers' principals, plus the
- * ingress gateway's principal on entry services. Services nobody calls get no policy, so the
- * namespace's allow-nothing policy denies them everything.
+ * ingress gateway's principal on entry services, and the callers from other apps (`inbound`, in
+ * their own namespaces). Services nobody calls get no policy, so the namespace's allow-nothing
+ * policy denies them everything.
  */
-export function authorizationRules(app: AppSpec, gatewayPrincipal: string | undefined): WorkloadPolicy[] {
+export function authorizationRules(app: AppSpec, gatewayPrincipal: string | undefined, inbound: readonly CrossAppCall[] = []): WorkloadPolicy[] {
     const byName = new Map(app.services.map((s) => [s.name, s]));
     const callers = new Map<string, Map<number, Set<string>>>();
     const allow = (to: string, servicePort: number, who: string) => {
@@ -36,8 +79,11 @@ export function authorizationRules(app: AppSpec, gatewayPrincipal: string | unde
         ports.set(target, (ports.get(target) ?? new Set()).add(who));
         callers.set(to, ports);
     };
-    for (const call of app.calls) {
+    for (const call of app.calls.filter((c) => !c.to.includes("/"))) {
         allow(call.to, call.port, principal(app.namespace, serviceAccountName(byName.get(call.from)!)));
+    }
+    for (const call of inbound.filter((c) => c.calleeNamespace === app.namespace)) {
+        allow(call.calleeService, call.port, principal(call.callerNamespace, call.callerServiceAccount));
     }
     if (gatewayPrincipal) {
         for (const ing of app.ingress) {
@@ -96,8 +142,8 @@ export function peerAuthentications(namespace: string, exceptions: readonly Mtls
 }
 
 /**
- * Egress scope of the app's sidecars: its own namespace (an app's calls stay inside it) and the
- * control plane, with the stack's outbound policy (REGISTRY_ONLY blocks hosts outside the registry).
+ * Egress scope of the app's sidecars: its own namespace, the control plane and `extraHosts` (the
+ * services of other apps it calls, the tracing collector, the egress gateway), with the stack's outbound policy (REGISTRY_ONLY blocks hosts outside the registry).
  */
 export function sidecarSpec(outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY", extraHosts: readonly string[] = []): SidecarSpec {
     return { egress: [{ hosts: ["./*", `${ROOT_NAMESPACE}/*`, ...extraHosts] }], outboundTrafficPolicy: { mode: outboundTrafficPolicy } };

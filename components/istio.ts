@@ -55,7 +55,7 @@ const API_VERSIONS: Record<keyof Kinds, string> = {
 export function istioObject<K extends keyof Kinds>(
     resourceName: string,
     kind: K,
-    metadata: { name: string; namespace: pulumi.Input<string>; labels?: Record<string, string> },
+    metadata: { name: string; namespace: pulumi.Input<string>; labels?: Record<string, string>; annotations?: Record<string, string> },
     spec: pulumi.Input<Kinds[K]>,
     opts: pulumi.CustomResourceOptions,
 ): k8s.apiextensions.CustomResource {

@@ -70,24 +70,28 @@ export function routeFor(svc: ServiceSpec, namespace: string, traffic: ServiceTr
     return routes;
 }
 
-/** A VirtualService for in-mesh callers of an HTTP service; none for TCP services (their DR still applies). */
-export function meshVirtualService(svc: ServiceSpec, namespace: string, traffic: ServiceTraffic | undefined, resilience: ResilienceConfig, faults: boolean): VirtualServiceSpec | undefined {
+/**
+ * A VirtualService for in-mesh callers of an HTTP service; none for TCP services (their DR still
+ * applies). `callers`: namespaces of other apps that call the service, which see its routes too.
+ */
+export function meshVirtualService(svc: ServiceSpec, namespace: string, traffic: ServiceTraffic | undefined, resilience: ResilienceConfig, faults: boolean, callers: readonly string[] = []): VirtualServiceSpec | undefined {
     if (!isHttpService(svc)) {
         return undefined;
     }
-    // Callers live in the app's namespace; the ingress gateway uses the ingress VirtualService.
-    return { hosts: [serviceHost(svc.name, namespace)], exportTo: ["."], http: routeFor(svc, namespace, traffic, resilience, faults) };
+    // Callers live in the app's namespace and in `callers`; the ingress gateway uses the ingress VirtualService.
+    return { hosts: [serviceHost(svc.name, namespace)], exportTo: [".", ...callers], http: routeFor(svc, namespace, traffic, resilience, faults) };
 }
 
 /**
  * Subsets per version, connection-pool limits and outlier detection. TLS is left to Istio (auto
- * mTLS). Exported to the ingress namespace too when the gateway routes to the service's subsets.
+ * mTLS). Exported to the ingress namespace too when the gateway routes to the service's subsets,
+ * and to the namespaces of other apps that call it (`callers`), whose routes name its subsets.
  */
-export function destinationRule(svc: ServiceSpec, namespace: string, resilience: ResilienceConfig, entry: boolean): DestinationRuleSpec {
+export function destinationRule(svc: ServiceSpec, namespace: string, resilience: ResilienceConfig, entry: boolean, callers: readonly string[] = []): DestinationRuleSpec {
     const { connectionPool: cp, outlierDetection } = resilience;
     return {
         host: serviceHost(svc.name, namespace),
-        exportTo: entry ? [".", INGRESS_NAMESPACE] : ["."],
+        exportTo: [".", ...(entry ? [INGRESS_NAMESPACE] : []), ...callers],
         trafficPolicy: {
             connectionPool: {
                 tcp: { maxConnections: cp.maxConnections },

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "./apps/spec";
-import { authorizationRules, MtlsException, peerAuthentications, sidecarSpec } from "./authz";
+import { authorizationRules, calleeHosts, crossAppCalls, MtlsException, peerAuthentications, sidecarSpec } from "./authz";
+import { EgressGatewayRef, egressGatewaySidecarHost } from "./egress-gateway";
 import { istioObject } from "./istio";
 
 /** Arguments of {@link AppSecurityPolicy}. */
@@ -17,27 +18,40 @@ export interface AppSecurityPolicyArgs {
     readonly outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";
     /** Further `namespace/host` egress entries every proxy needs (e.g. the tracing collector). */
     readonly extraEgressHosts?: readonly string[];
+    /**
+     * Every app of the stack (this one included): a call from another app (`to: <app>/<service>`)
+     * admits the caller's identity here, and this app's calls into others widen its Sidecar.
+     */
+    readonly stackApps?: readonly AppSpec[];
+    /** The stack's AKS egress gateway: an app with external hosts sends to it, so its Service joins the Sidecar's scope. */
+    readonly egressGateway?: EgressGatewayRef;
 }
 
 /**
  * Zero trust for one app namespace: STRICT mTLS (plus declared exceptions), allow-nothing
- * authorization with ALLOW policies for exactly the call graph's edges, and a Sidecar that limits
- * egress to the namespace and the control plane.
+ * authorization with ALLOW policies for exactly the call graph's edges (calls from other apps
+ * included), and a Sidecar that limits egress to the namespace, the control plane and the services
+ * of other apps the app calls.
  */
 export class AppSecurityPolicy extends pulumi.ComponentResource {
     constructor(name: string, args: AppSecurityPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-istio-mesh:security:AppSecurityPolicy", name, {}, opts);
         const { spec, namespace } = args;
+        const calls = crossAppCalls(args.stackApps ?? []);
 
         for (const pa of peerAuthentications(spec.namespace, args.mtlsExceptions)) {
             istioObject(`${name}-pa-${pa.name}`, "PeerAuthentication", { name: pa.name, namespace }, pa.spec, { parent: this });
         }
         // An ALLOW policy with no rules matches nothing, so only the ALLOW policies below let traffic in.
         istioObject(`${name}-allow-nothing`, "AuthorizationPolicy", { name: "allow-nothing", namespace }, {}, { parent: this });
-        for (const policy of authorizationRules(spec, args.gatewayPrincipal)) {
+        for (const policy of authorizationRules(spec, args.gatewayPrincipal, calls)) {
             istioObject(`${name}-${policy.name}`, "AuthorizationPolicy", { name: policy.name, namespace }, policy.spec, { parent: this });
         }
-        istioObject(`${name}-sidecar`, "Sidecar", { name: "default", namespace }, sidecarSpec(args.outboundTrafficPolicy, args.extraEgressHosts), { parent: this });
+        istioObject(`${name}-sidecar`, "Sidecar", { name: "default", namespace }, sidecarSpec(args.outboundTrafficPolicy, [
+            ...calleeHosts(spec.namespace, calls),
+            ...(args.egressGateway && (spec.egress ?? []).length > 0 ? [egressGatewaySidecarHost(args.egressGateway)] : []),
+            ...(args.extraEgressHosts ?? []),
+        ]), { parent: this });
 
         this.registerOutputs({});
     }

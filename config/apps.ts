@@ -9,6 +9,8 @@ import { boolean, describe, fail, integer, key, list, object, oneOf, parseWith, 
 
 /** Istio protocol prefixes for Service port names (`<protocol>[-suffix]`). */
 export const PROTOCOLS = ["http", "http2", "https", "grpc", "tcp", "tls", "mongo", "redis", "mysql"] as const;
+/** Protocols of an external host as the caller speaks them (https and tls: the caller's own TLS). */
+export const EGRESS_PROTOCOLS = ["http", "https", "tls"] as const;
 
 const DNS_LABEL = { pattern: /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, hint: "a DNS label: lower-case letters, digits and '-', starting with a letter" };
 /** registry/path:tag or @sha256 digest; `latest` is not a pin. */
@@ -103,7 +105,41 @@ const secretSpec = object({
     random: record(integer(16, 128)).optional(),
 });
 
-const call = object({ from: text(), to: text(), port: port() });
+/** `to`: a service of the app, or `<app>/<service>` for a service of another app of the stack. */
+const call = object({
+    from: text(),
+    to: text({
+        check: (s) => (!s.includes("/") || /^[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*$/.test(s) ? undefined
+            : `${describe(s)} is not a service name or <app>/<service> (one '/', DNS labels either side)`),
+    }),
+    port: port(),
+});
+
+/** An external DNS name: dotted DNS labels, lower case, no wildcard (the mesh resolves it by DNS). */
+const EXTERNAL_HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const externalHost = () => text({
+    hint: "a DNS name such as api.example.com",
+    check: (s) => s.includes("*") ? `${describe(s)} is a wildcard; name each host: the egress gateway resolves hosts by DNS (resolution: DNS)`
+        : /\.(svc\.)?cluster\.local$|\.svc$/.test(s) ? `${describe(s)} is a cluster Service, not an external host; list it in calls as <app>/<service>`
+            : !EXTERNAL_HOST.test(s) ? `${describe(s)} is not a DNS name (lower-case labels separated by dots, e.g. api.example.com)` : undefined,
+});
+
+/** An external host the app calls, its port and protocol, and the services that call it. */
+const egressEntry = object({
+    host: externalHost(),
+    port: port(),
+    protocol: oneOf(EGRESS_PROTOCOLS, { required: `is required; one of ${EGRESS_PROTOCOLS.join(", ")}` }),
+    /** Services of the app that call the host. */
+    from: list(text(), { min: 1, minMessage: "needs at least one service of the app: those that call the host" }),
+    /** The caller speaks plain HTTP on `port`; the mesh opens TLS to the host on 443. */
+    originateTls: boolean().optional(),
+}).superRefine((e, ctx) => {
+    if (e.originateTls && e.protocol !== "http") {
+        ctx.addIssue({ code: "custom", path: ["originateTls"], input: true, message: `needs protocol http (the caller speaks plain HTTP and the mesh adds TLS); with ${e.protocol} the caller already speaks TLS` });
+    } else if (e.originateTls && e.port === 443) {
+        ctx.addIssue({ code: "custom", path: ["port"], input: e.port, message: "is the port the mesh opens TLS on; with originateTls the caller's plain HTTP port is another, e.g. 80" });
+    }
+});
 const ingressRoute = object({
     service: text(),
     port: port(),
@@ -118,6 +154,8 @@ export const appSpec = object({
     calls: list(call).default([]),
     ingress: list(ingressRoute).default([]),
     secrets: list(secretSpec).default([]),
+    /** External hosts the app calls: ServiceEntries, routed through the egress gateway when the stack has one. */
+    egress: list(egressEntry).default([]),
     /** Default routing per service (canary weights, header routes, faults, rate limit); stacks override it. */
     traffic: z.unknown().optional(),
 }).superRefine((a, ctx) => {
@@ -145,14 +183,24 @@ export const appSpec = object({
             : !target.ports.some((x) => x.port === p) ? `${svc} has no port ${p}; its ports: ${target.ports.map((x) => x.port).join(", ")}` : undefined;
     };
     a.calls.forEach((c, i) => {
-        const problem = !byName.has(c.from) ? undefined : servicePort(c.to, c.port);
-        if (!byName.has(c.from)) {
+        // A call into another app is checked once the stack's apps are known (resolveApps).
+        const other = c.to.includes("/");
+        const problem = !byName.has(c.from) || other ? undefined : servicePort(c.to, c.port);
+        if (other && c.to.split("/")[0] === a.name) {
+            ctx.addIssue({ code: "custom", path: ["calls", i, "to"], input: c.to, message: `names the app itself; write the service alone: "${c.to.split("/")[1]}"` });
+        } else if (!byName.has(c.from)) {
             ctx.addIssue({ code: "custom", path: ["calls", i, "from"], input: c.from, message: `${describe(c.from)} is not a service of ${a.name}; services: ${names}` });
         } else if (problem) {
             ctx.addIssue({ code: "custom", path: ["calls", i, "to"], input: c.to, message: problem });
         }
     });
     unique(ctx, a.calls.map((c) => `${c.from} -> ${c.to}:${c.port}`), ["calls"], "call");
+    unique(ctx, a.egress.map((e) => e.host), ["egress"], "egress host");
+    a.egress.forEach((e, i) => e.from.forEach((from, j) => {
+        if (!byName.has(from)) {
+            ctx.addIssue({ code: "custom", path: ["egress", i, "from", j], input: from, message: `${describe(from)} is not a service of ${a.name}; services: ${names}` });
+        }
+    }));
     a.ingress.forEach((r, i) => {
         const problem = servicePort(r.service, r.port);
         if (problem) {
@@ -181,11 +229,14 @@ export interface AppConfig {
     readonly traffic: AppTraffic;
 }
 
-/** An entry of `aks-istio-mesh:apps`: a catalog name, or `{ name, revision?, spec?, traffic? }`. */
+/**
+ * An entry of `aks-istio-mesh:apps`: a catalog name, or `{ name, revision?, spec?, traffic?, egress? }`;
+ * `egress` adds external hosts to the app's own (e.g. one stack's dependency of a catalog app).
+ */
 const appEntry = z.preprocess((v) => (typeof v === "string" ? { name: v } : v),
-    object({ name: text(), revision: text().optional(), spec: z.unknown().optional(), traffic: z.unknown().optional() }));
+    object({ name: text(), revision: text().optional(), spec: z.unknown().optional(), traffic: z.unknown().optional(), egress: list(egressEntry).optional() }));
 
-/** `aks-istio-mesh:apps`: catalog names, or `{ name, revision?, spec?, traffic? }` entries for revisions, overrides and apps of your own. */
+/** `aks-istio-mesh:apps`: catalog names, or `{ name, revision?, spec?, traffic?, egress? }` entries for revisions, overrides, external hosts and apps of your own. */
 export const apps = list(appEntry).default([]);
 
 /**
@@ -217,20 +268,72 @@ export function resolveApps(raw: unknown, catalog: Readonly<Record<string, unkno
             fail(`${p}.revision`, `${describe(revision)} is not allowed; allowed: ${revisions.join(", ")}`);
         }
         const overrides: Record<string, ServiceTrafficOverride> = entry.traffic === undefined ? {} : parseWith(appTrafficOverride(spec.services), entry.traffic, `${p}.traffic`);
-        return { spec, revision, traffic: mergeTraffic(spec.traffic, overrides) };
-    });
-    const dup = (names: string[], what: string) => {
-        const seen = new Set<string>();
-        for (const n of names) {
-            if (seen.has(n)) {
-                fail(path, `duplicate ${what} "${n}"`);
+        const added = entry.egress ?? [];
+        added.forEach((e, j) => {
+            const unknown = e.from.findIndex((s) => !spec.services.some((x) => x.name === s));
+            if (unknown >= 0) {
+                fail(`${p}.egress[${j}].from[${unknown}]`, `${describe(e.from[unknown])} is not a service of ${spec.name}; services: ${spec.services.map((s) => s.name).join(", ")}`);
             }
-            seen.add(n);
-        }
-    };
-    dup(resolved.map((a) => a.spec.name), "app");
-    dup(resolved.map((a) => a.spec.namespace), "app namespace");
+            if (spec.egress.some((x) => x.host === e.host)) {
+                fail(`${p}.egress[${j}].host`, `"${e.host}" is already an external host of ${spec.name}'s spec`);
+            }
+        });
+        refuseDuplicates(added.map((e) => e.host), `${p}.egress`, "egress host");
+        return { spec: added.length > 0 ? { ...spec, egress: [...spec.egress, ...added] } : spec, revision, traffic: mergeTraffic(spec.traffic, overrides) };
+    });
+    refuseDuplicates(resolved.map((a) => a.spec.name), path, "app");
+    refuseDuplicates(resolved.map((a) => a.spec.namespace), path, "app namespace");
+    // Where a refusal about the i-th app's spec points: its inline spec, else the catalog entry.
+    const specPath = (i: number) => (entries[i].spec !== undefined ? `${path}[${i}].spec` : `${path}[${i}]`);
+    checkCrossAppCalls(resolved, specPath);
+    checkEgressHosts(resolved, specPath);
     return resolved;
+}
+
+/** Refuses a name given twice in a list at `path`. */
+function refuseDuplicates(names: readonly string[], path: string, what: string): void {
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup !== undefined) {
+        fail(path, `duplicate ${what} "${dup}"`);
+    }
+}
+
+/** A call to `<app>/<service>` names an app of the stack, one of its services and a port of it. */
+function checkCrossAppCalls(apps: readonly AppConfig[], specPath: (i: number) => string): void {
+    const appNames = apps.map((a) => a.spec.name).join(", ");
+    apps.forEach((a, i) => a.spec.calls.forEach((c, j) => {
+        if (!c.to.includes("/")) {
+            return;
+        }
+        const where = `${specPath(i)}.calls[${j}].to`;
+        const [app, service] = c.to.split("/");
+        const callee = apps.find((x) => x.spec.name === app);
+        if (!callee) {
+            fail(where, `${describe(c.to)} calls app "${app}", which the stack does not deploy; apps: ${appNames}`);
+        }
+        const target = callee.spec.services.find((s) => s.name === service);
+        if (!target) {
+            fail(where, `${describe(service)} is not a service of ${app}; services: ${callee.spec.services.map((s) => s.name).join(", ")}`);
+        }
+        if (!target.ports.some((p) => p.port === c.port)) {
+            fail(where, `${c.to} has no port ${c.port}; its ports: ${target.ports.map((p) => p.port).join(", ")}`);
+        }
+    }));
+}
+
+/**
+ * An external host is declared by one app: its ServiceEntry, egress Gateway and the gateway's
+ * AuthorizationPolicy are the app's, and two apps' Gateways for one host would conflict.
+ */
+function checkEgressHosts(apps: readonly AppConfig[], specPath: (i: number) => string): void {
+    const owner = new Map<string, string>();
+    apps.forEach((a, i) => a.spec.egress.forEach((e, j) => {
+        const first = owner.get(e.host);
+        if (first) {
+            fail(`${specPath(i)}.egress[${j}].host`, `"${e.host}" is already declared by app ${first}; an external host belongs to one app (its egress Gateway and the gateway's AuthorizationPolicy are the app's)`);
+        }
+        owner.set(e.host, a.spec.name);
+    }));
 }
 
 /** Pod labels of a service's workloads, one set per version (the convention components/app.ts renders). */

@@ -78,11 +78,31 @@ export interface ServiceSpec {
     readonly initContainers?: readonly InitContainerSpec[];
 }
 
-/** A call in the app's call graph: `from` calls `to` on a Service port. */
+/**
+ * A call in the app's call graph: `from` calls `to` on a Service port. `to` is a service of the
+ * app, or `<app>/<service>` for a service of another app of the stack.
+ */
 export interface CallSpec {
     readonly from: string;
     readonly to: string;
     readonly port: number;
+}
+
+/** Protocols of an external host as the caller speaks them (https and tls: the caller's own TLS). */
+export const EGRESS_PROTOCOLS = ["http", "https", "tls"] as const;
+export type EgressProtocol = (typeof EGRESS_PROTOCOLS)[number];
+
+/** An external host the app calls (outside the cluster), and which of its services call it. */
+export interface EgressSpec {
+    /** DNS name of the host, e.g. api.example.com (no wildcard: the egress gateway resolves it by DNS). */
+    readonly host: string;
+    /** Port the caller connects to. */
+    readonly port: number;
+    readonly protocol: EgressProtocol;
+    /** Services of the app that call the host (their ServiceAccounts are admitted on the egress gateway). */
+    readonly from: readonly string[];
+    /** The caller speaks plain HTTP on `port`; the mesh opens TLS to the host on 443 (http only). */
+    readonly originateTls?: boolean;
 }
 
 /** How the ingress gateway reaches an entry service. */
@@ -107,6 +127,8 @@ export interface AppSpec {
     readonly calls: readonly CallSpec[];
     readonly ingress: readonly IngressSpec[];
     readonly secrets?: readonly SecretSpec[];
+    /** External hosts the app calls: ServiceEntries, routed through the egress gateway when the stack has one. */
+    readonly egress?: readonly EgressSpec[];
     /** Default routing per service (canary weights, header routes, faults, rate limit); stacks override it. */
     readonly traffic?: AppTraffic;
 }
