@@ -23,6 +23,7 @@ const EXEMPTING: Readonly<Record<SettingKey, boolean>> = {
     mtlsExceptions: true,
     environment: true,
     gatewaySelectors: true,
+    egressGateways: true,
 };
 
 /** A table cell: pipes would split it and bare <placeholders> would vanish as HTML on GitHub. */

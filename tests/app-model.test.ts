@@ -1,0 +1,199 @@
+import * as assert from "assert";
+import { AppEgress } from "../components/egress";
+import { EGRESS_CALLERS_ANNOTATION, egressGatewayRef, SYSTEM_CA_BUNDLE } from "../components/egress-gateway";
+import { AppSecurityPolicy } from "../components/security";
+import { evaluate, KubeObject, PolicyConfigInput, toPolicyObject } from "../policy-pack/rules";
+import { EGRESS_NAMESPACE } from "../policy-pack/lib/aks";
+import { offlineMocks } from "../tools/offline/mocks";
+import { meshGraph } from "../tools/offline/meshgraph";
+import { StackRun } from "../tools/offline/runtime";
+import { loadSchemaBundle, schemaDirForRevision, validateObjects } from "../tools/schema";
+import { runComponents } from "./component-run";
+import { assertRefused, configValues, kubeObjects, parseStackConfig, stackConfig, stackRun, variantRun } from "./helpers";
+
+type Obj = Record<string, any>;
+const APPS = "aks-istio-mesh:apps";
+const ISTIO_GROUPS = /^(networking|security)\.istio\.io\//;
+const STACKS = ["dev", "prod"] as const;
+
+/** A small app of a team's own whose web calls bookinfo's ratings, across namespaces. */
+const reviewsBoard = {
+    name: "board",
+    services: [
+        { name: "web", image: "docker.io/nginxinc/nginx-unprivileged:1.27.3", ports: [{ port: 8080, protocol: "http" }],
+            resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } } },
+    ],
+    calls: [{ from: "web", to: "bookinfo/ratings", port: 9080 }],
+};
+
+const withBoard = (v: Record<string, any>) => { v[APPS] = ["pets", "bookinfo", { name: "board", spec: structuredClone(reviewsBoard) }]; };
+
+function objectsOf(run: StackRun): Obj[] {
+    return run.resources.map((r) => toPolicyObject(r.type, r.name, structuredClone(r.inputs))).filter((o): o is KubeObject => o !== undefined) as Obj[];
+}
+
+const istioObjects = (objects: readonly Obj[]) => objects.filter((o) => ISTIO_GROUPS.test(String(o.apiVersion))) as KubeObject[];
+const named = (objects: readonly Obj[], kind: string, ns: string, name: string) =>
+    objects.find((o) => o.kind === kind && o.metadata?.namespace === ns && o.metadata?.name === name);
+
+function policyFile(stack: string) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(`../policy-pack/config/${stack}.json`) as Record<string, PolicyConfigInput>;
+}
+
+describe("an open app model", () => {
+    const bundle = loadSchemaBundle(schemaDirForRevision("asm-1-30"));
+
+    describe("calls across apps", () => {
+        for (const stack of STACKS) {
+            it(`${stack}: admits the caller's identity at the callee, widens only the caller's Sidecar, and passes the pack and the CRDs`, async () => {
+                const run = await variantRun(stack, withBoard);
+                const objects = objectsOf(run);
+                const ratings = named(objects, "AuthorizationPolicy", "bookinfo", "allow-ratings")!;
+                assert.deepStrictEqual(ratings.spec.rules, [{
+                    from: [{ source: { principals: ["cluster.local/ns/board/sa/web", "cluster.local/ns/bookinfo/sa/bookinfo-reviews"] } }],
+                    to: [{ operation: { ports: ["9080"] } }],
+                }]);
+                const sidecar = (ns: string) => named(objects, "Sidecar", ns, "default")!.spec.egress[0].hosts;
+                assert.deepStrictEqual(sidecar("board").slice(0, 3), ["./*", "aks-istio-system/*", "bookinfo/ratings.bookinfo.svc.cluster.local"]);
+                assert.ok(!sidecar("bookinfo").some((h: string) => h.startsWith("board/")), "the callee's scope is unchanged");
+                assert.ok(!sidecar("pets").some((h: string) => h.startsWith("bookinfo/")), "an app that calls nothing outside stays in its namespace");
+                // The caller sees the callee's routes and subsets, so its calls follow the callee's traffic settings.
+                assert.deepStrictEqual(named(objects, "VirtualService", "bookinfo", "ratings")!.spec.exportTo, [".", "board"]);
+                assert.deepStrictEqual(named(objects, "DestinationRule", "bookinfo", "ratings")!.spec.exportTo, [".", "board"]);
+                assert.deepStrictEqual(named(objects, "DestinationRule", "bookinfo", "details")!.spec.exportTo, ["."]);
+                assert.deepStrictEqual(evaluate(objects as KubeObject[], { policies: policyFile(stack) }).filter((v) => v.enforcement === "mandatory"), []);
+                assert.deepStrictEqual(validateObjects(istioObjects(objects), bundle!), []);
+                const edge = meshGraph(objects).edges.find((e) => e.from === "board/web");
+                assert.deepStrictEqual(edge && [edge.to, edge.authorized, edge.mtls], ["bookinfo/ratings", true, true]);
+            });
+        }
+
+        const refusals: [string, (spec: Obj) => void, string, RegExp][] = [
+            ["an app the stack does not deploy", (s) => { s.calls[0].to = "shop/cart"; }, `${APPS}[2].spec.calls[0].to`, /"shop\/cart" calls app "shop", which the stack does not deploy; apps: pets, bookinfo, board/],
+            ["a service the other app lacks", (s) => { s.calls[0].to = "bookinfo/rating"; }, `${APPS}[2].spec.calls[0].to`, /"rating" is not a service of bookinfo; services: productpage, details, reviews, ratings/],
+            ["a port the other app's service lacks", (s) => { s.calls[0].port = 9081; }, `${APPS}[2].spec.calls[0].to`, /bookinfo\/ratings has no port 9081; its ports: 9080/],
+            ["the app itself named as another", (s) => { s.calls[0].to = "board/web"; }, `${APPS}[2].spec.calls[0].to`, /names the app itself; write the service alone: "web"/],
+            ["a malformed reference", (s) => { s.calls[0].to = "bookinfo/ratings/v1"; }, `${APPS}[2].spec.calls[0].to`, /is not a service name or <app>\/<service>/],
+        ];
+        for (const [what, edit, key, says] of refusals) {
+            it(`refuses a call to ${what} in one line`, () => {
+                const spec = structuredClone(reviewsBoard) as Obj;
+                edit(spec);
+                assertRefused(() => parseStackConfig("dev", configValues("dev", (v) => { v[APPS] = ["pets", "bookinfo", { name: "board", spec }]; })), key, says);
+            });
+        }
+    });
+
+    describe("external hosts (egress)", () => {
+        const prodEgress = (v: Record<string, any>) => {
+            v[APPS] = [{ name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["store-front"] }] }, "bookinfo"];
+        };
+        for (const stack of STACKS) {
+            it(`${stack}: without an egress gateway, one ServiceEntry (DNS) exported to the app's namespace alone`, async () => {
+                const run = stack === "dev" ? await stackRun("dev") : await variantRun("prod", prodEgress);
+                const entries = kubeObjects(run, "ServiceEntry").filter((o) => o.metadata.namespace === "pets");
+                assert.deepStrictEqual(entries.map((e) => [e.metadata.name, e.metadata.annotations[EGRESS_CALLERS_ANNOTATION], e.spec]), [["egress-api-github-com", "store-front", {
+                    hosts: ["api.github.com"], location: "MESH_EXTERNAL", resolution: "DNS", ports: [{ number: 443, name: "https-443", protocol: "HTTPS" }], exportTo: ["."],
+                }]]);
+                assert.ok(!kubeObjects(run, "Gateway").some((g) => g.metadata.namespace === EGRESS_NAMESPACE), "no egress Gateway without an egress gateway");
+                const objects = objectsOf(run);
+                assert.deepStrictEqual(evaluate(objects as KubeObject[], { policies: policyFile(stack) }).filter((v) => v.enforcement === "mandatory"), []);
+                assert.deepStrictEqual(validateObjects(istioObjects(objects), bundle!), []);
+                const edge = meshGraph(objects).edges.find((e) => e.to === "external:api.github.com");
+                assert.deepStrictEqual(edge && [edge.from, edge.label], ["pets/store-front", "https:443"]);
+            });
+        }
+
+        it("without a gateway, TLS the sidecar originates verifies the host against the public roots", async () => {
+            const run = await variantRun("prod", (v) => {
+                v[APPS] = [{ name: "pets", egress: [{ host: "status.example.org", port: 80, protocol: "http", originateTls: true, from: ["order-service"] }] }, "bookinfo"];
+            });
+            const se = kubeObjects(run, "ServiceEntry").find((o) => o.metadata.namespace === "pets")!;
+            assert.deepStrictEqual(se.spec.ports, [{ number: 80, name: "http-80", protocol: "HTTP", targetPort: 443 }]);
+            const dr = kubeObjects(run, "DestinationRule").find((o) => o.metadata.name === "egress-status-example-org")!;
+            assert.deepStrictEqual(dr.spec.trafficPolicy.portLevelSettings, [{ port: { number: 80 }, tls: { mode: "SIMPLE", sni: "status.example.org", caCertificates: SYSTEM_CA_BUNDLE } }]);
+            assert.deepStrictEqual(validateObjects(istioObjects(objectsOf(run)), bundle!), []);
+        });
+
+        for (const stack of STACKS) {
+            it(`${stack}: through an egress gateway, only the declaring service's identity is admitted, and the pack and the CRDs accept it all`, async () => {
+                const gateway = egressGatewayRef("mesh-egress");
+                const pets = { ...stackConfig(stack).apps.find((a) => a.spec.name === "pets")!.spec };
+                const spec = { ...pets, egress: [
+                    { host: "api.github.com", port: 443, protocol: "https" as const, from: ["store-front"] },
+                    { host: "status.example.org", port: 80, protocol: "http" as const, originateTls: true, from: ["order-service", "store-front"] },
+                ] };
+                const { resources } = await runComponents(offlineMocks, () => {
+                    new AppEgress("pets", { spec, namespace: "pets", egressGateway: gateway });
+                    new AppSecurityPolicy("pets", { spec, namespace: "pets", mtlsExceptions: [], outboundTrafficPolicy: "REGISTRY_ONLY", egressGateway: gateway, stackApps: [spec] });
+                });
+                const rendered = resources.map((r) => toPolicyObject(r.type, r.name, r.inputs)).filter((o): o is KubeObject => o !== undefined) as Obj[];
+                const of = (kind: string, ns: string, name: string) => named(rendered, kind, ns, name)!;
+
+                assert.deepStrictEqual(of("Gateway", EGRESS_NAMESPACE, "pets-api-github-com").spec, {
+                    selector: { istio: "mesh-egress" },
+                    servers: [{ port: { number: 443, name: "tls-api-github-com", protocol: "TLS" }, hosts: ["api.github.com"], tls: { mode: "ISTIO_MUTUAL" } }],
+                });
+                assert.deepStrictEqual(of("AuthorizationPolicy", EGRESS_NAMESPACE, "pets-api-github-com").spec.rules, [{
+                    from: [{ source: { principals: ["cluster.local/ns/pets/sa/store-front"] } }], when: [{ key: "connection.sni", values: ["api.github.com"] }],
+                }]);
+                assert.deepStrictEqual(of("AuthorizationPolicy", EGRESS_NAMESPACE, "pets-status-example-org").spec.rules[0].from[0].source.principals,
+                    ["cluster.local/ns/pets/sa/order-service", "cluster.local/ns/pets/sa/store-front"]);
+                assert.deepStrictEqual(of("ServiceEntry", "pets", "egress-api-github-com").spec.exportTo, [".", EGRESS_NAMESPACE]);
+                const http = of("VirtualService", "pets", "egress-status-example-org").spec.http;
+                assert.deepStrictEqual(http.map((r: Obj) => [r.match[0].gateways, r.route[0].destination]), [
+                    [["mesh"], { host: "mesh-egress.aks-istio-egress.svc.cluster.local", subset: "status-example-org", port: { number: 443 } }],
+                    [["aks-istio-egress/pets-status-example-org"], { host: "status.example.org", port: { number: 443 } }],
+                ]);
+                assert.deepStrictEqual(of("DestinationRule", "pets", "egress-status-example-org").spec.exportTo, [EGRESS_NAMESPACE], "the gateway originates the TLS");
+                assert.deepStrictEqual(of("DestinationRule", "pets", "egress-gateway").spec.subsets.map((s: Obj) => s.trafficPolicy.portLevelSettings[0].tls),
+                    [{ mode: "ISTIO_MUTUAL", sni: "api.github.com" }, { mode: "ISTIO_MUTUAL", sni: "status.example.org" }]);
+                assert.ok(of("Sidecar", "pets", "default").spec.egress[0].hosts.includes("aks-istio-egress/mesh-egress.aks-istio-egress.svc.cluster.local"));
+                assert.deepStrictEqual(validateObjects(istioObjects(rendered), bundle!), []);
+
+                // In the stack's context: the stack's own pets objects give way to these.
+                const replaced = new Set(rendered.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`));
+                const stackObjects = objectsOf(await stackRun(stack)).filter((o) => !replaced.has(`${o.kind}/${o.metadata?.namespace}/${o.metadata?.name}`));
+                const objects = [...stackObjects, ...rendered];
+                const violations = evaluate(objects as KubeObject[], { policies: policyFile(stack), egressGateways: [gateway] });
+                assert.deepStrictEqual(violations.filter((v) => v.enforcement === "mandatory"), []);
+                // A pack not told of the gateway (the add-on creates it, not the stack) finds nothing for these to bind.
+                const untold = evaluate(objects as KubeObject[], { policies: policyFile(stack) }).filter((v) => v.enforcement === "mandatory");
+                assert.deepStrictEqual([...new Set(untold.map((v) => v.policy))].sort(), ["gateway-selector", "virtual-service-references"]);
+                const edges = meshGraph(objects).edges.filter((e) => e.to.startsWith("external:"));
+                assert.deepStrictEqual(edges.map((e) => [e.from, e.to, e.authorized, e.label]).sort(), [
+                    ["pets/order-service", "external:status.example.org", true, "via mesh-egress http:80"],
+                    ["pets/store-front", "external:api.github.com", true, "via mesh-egress https:443"],
+                    ["pets/store-front", "external:status.example.org", true, "via mesh-egress http:80"],
+                ]);
+            });
+        }
+
+        const refusals: [string, (v: Record<string, any>) => void, string, RegExp][] = [
+            ["a wildcard host", (v) => { v[APPS] = [{ name: "pets", egress: [{ host: "*.github.com", port: 443, protocol: "https", from: ["store-front"] }] }]; },
+                `${APPS}[0].egress[0].host`, /"\*\.github\.com" is a wildcard; name each host/],
+            ["a cluster Service as an external host", (v) => { v[APPS] = [{ name: "pets", egress: [{ host: "ratings.bookinfo.svc.cluster.local", port: 9080, protocol: "http", from: ["store-front"] }] }]; },
+                `${APPS}[0].egress[0].host`, /is a cluster Service, not an external host; list it in calls as <app>\/<service>/],
+            ["a caller that is not a service of the app", (v) => { v[APPS] = [{ name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["storefront"] }] }]; },
+                `${APPS}[0].egress[0].from[0]`, /"storefront" is not a service of pets; services: store-front/],
+            ["TLS origination for a caller that speaks TLS", (v) => { v[APPS] = [{ name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "https", originateTls: true, from: ["store-front"] }] }]; },
+                `${APPS}[0].egress[0].originateTls`, /needs protocol http/],
+            ["an unknown protocol", (v) => { v[APPS] = [{ name: "pets", egress: [{ host: "db.example.org", port: 5432, protocol: "postgres", from: ["order-service"] }] }]; },
+                `${APPS}[0].egress[0].protocol`, /"postgres" is not allowed; allowed: http, https, tls/],
+            ["the same host twice", (v) => { v[APPS] = [{ name: "pets", egress: [1, 2].map(() => ({ host: "api.github.com", port: 443, protocol: "https", from: ["store-front"] })) }]; },
+                `${APPS}[0].egress`, /duplicate egress host "api\.github\.com"/],
+            ["one host declared by two apps", (v) => { v[APPS] = [
+                { name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["store-front"] }] },
+                { name: "bookinfo", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["ratings"] }] },
+            ]; }, `${APPS}[1].egress[0].host`, /"api\.github\.com" is already declared by app pets; an external host belongs to one app/],
+            ["a caller without its service list", (v) => { v[APPS] = [{ name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: [] }] }]; },
+                `${APPS}[0].egress[0].from`, /needs at least one service of the app/],
+        ];
+        for (const [what, edit, key, says] of refusals) {
+            it(`refuses ${what} in one line`, () => {
+                assertRefused(() => parseStackConfig("dev", configValues("dev", edit)), key, says);
+            });
+        }
+    });
+});
