@@ -13,6 +13,12 @@ const CLUSTER = "aks-istio-mesh:cluster";
 const MESH = "aks-istio-mesh:mesh";
 const APPS = "aks-istio-mesh:apps";
 const ZERO = "/subscriptions/00000000-0000-0000-0000-000000000000";
+/** A one-service app of a team's own, for calls across apps. */
+const BOARD = {
+    services: [{ name: "web", image: "docker.io/nginxinc/nginx-unprivileged:1.27.3", ports: [{ port: 8080, protocol: "http" }],
+        resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } } }],
+    name: "board",
+};
 
 /**
  * Values users have written that Azure or the API server would refuse later, or that were reported
@@ -93,6 +99,69 @@ const CORPUS: { what: string; edit: (c: Config) => void; key: string; says: RegE
             c["aks-istio-mesh:ingress"] = { hosts: { pets: "shop.contoso.com", bookinfo: "books.contoso.com" }, tls: { keyVaultId: `${ZERO.replace(/0/g, "1")}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-mesh`, certificateName: "c" } };
         },
         key: "aks-istio-mesh:ingress.tls", says: /comes from Azure Key Vault/,
+    },
+    {
+        what: "a call into an app the stack does not deploy",
+        edit: (c) => { c[APPS] = ["pets", { name: "board", spec: { ...BOARD, calls: [{ from: "web", to: "bookinfo/ratings", port: 9080 }] } }]; },
+        key: `${APPS}[1].spec.calls[0].to`, says: /"bookinfo\/ratings" calls app "bookinfo", which the stack does not deploy; apps: pets, board/,
+    },
+    {
+        what: "a call into another app's service that does not exist",
+        edit: (c) => { c[APPS] = ["pets", { name: "board", spec: { ...BOARD, calls: [{ from: "web", to: "pets/storefront", port: 8080 }] } }]; },
+        key: `${APPS}[1].spec.calls[0].to`, says: /"storefront" is not a service of pets; services: store-front/,
+    },
+    {
+        what: "a call into another app on a port its service lacks",
+        edit: (c) => { c[APPS] = ["pets", { name: "board", spec: { ...BOARD, calls: [{ from: "web", to: "pets/store-front", port: 80 }] } }]; },
+        key: `${APPS}[1].spec.calls[0].to`, says: /pets\/store-front has no port 80; its ports: 8080/,
+    },
+    {
+        what: "a call with two slashes",
+        edit: (c) => { c[APPS] = ["pets", { name: "board", spec: { ...BOARD, calls: [{ from: "web", to: "pets/store-front/v1", port: 8080 }] } }]; },
+        key: `${APPS}[1].spec.calls[0].to`, says: /is not a service name or <app>\/<service>/,
+    },
+    {
+        what: "an external host given as a URL",
+        edit: (c) => { c[APPS] = [{ name: "pets", egress: [{ host: "https://api.github.com", port: 443, protocol: "https", from: ["store-front"] }] }]; },
+        key: `${APPS}[0].egress[0].host`, says: /is not a DNS name/,
+    },
+    {
+        what: "an external host as a wildcard",
+        edit: (c) => { c[APPS] = [{ name: "pets", egress: [{ host: "*.blob.core.windows.net", port: 443, protocol: "https", from: ["store-front"] }] }]; },
+        key: `${APPS}[0].egress[0].host`, says: /is a wildcard; name each host/,
+    },
+    {
+        what: "an external host that is a cluster Service",
+        edit: (c) => { c[APPS] = [{ name: "pets", egress: [{ host: "ratings.bookinfo.svc.cluster.local", port: 9080, protocol: "http", from: ["store-front"] }] }]; },
+        key: `${APPS}[0].egress[0].host`, says: /is a cluster Service, not an external host/,
+    },
+    {
+        what: "an external host without a protocol",
+        edit: (c) => { c[APPS] = [{ name: "pets", egress: [{ host: "api.github.com", port: 443, from: ["store-front"] }] }]; },
+        key: `${APPS}[0].egress[0].protocol`, says: /is required; one of http, https, tls/,
+    },
+    {
+        what: "an external host called by a service the app lacks",
+        edit: (c) => { c[APPS] = [{ name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["frontend"] }] }]; },
+        key: `${APPS}[0].egress[0].from[0]`, says: /"frontend" is not a service of pets/,
+    },
+    {
+        what: "TLS origination on the TLS port itself",
+        edit: (c) => { c[APPS] = [{ name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "http", originateTls: true, from: ["store-front"] }] }]; },
+        key: `${APPS}[0].egress[0].port`, says: /is the port the mesh opens TLS on/,
+    },
+    {
+        what: "TLS origination for TLS the caller already speaks",
+        edit: (c) => { c[APPS] = [{ name: "pets", egress: [{ host: "db.example.org", port: 5432, protocol: "tls", originateTls: true, from: ["order-service"] }] }]; },
+        key: `${APPS}[0].egress[0].originateTls`, says: /needs protocol http/,
+    },
+    {
+        what: "one external host in two apps",
+        edit: (c) => { c[APPS] = [
+            { name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["store-front"] }] },
+            { name: "bookinfo", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["ratings"] }] },
+        ]; },
+        key: `${APPS}[1].egress[0].host`, says: /is already declared by app pets/,
     },
 ];
 
