@@ -206,7 +206,8 @@ function egressEdges(objects: Obj[], edges: MeshEdge[]): string[] {
         const protocol = String(port?.protocol ?? "").toLowerCase();
         const originated = objects.some((o) => isKind(o, "networking.istio.io", "DestinationRule") && ns(o) === ns(se)
             && (se.spec?.hosts ?? []).includes(o.spec?.host) && JSON.stringify(o.spec?.trafficPolicy ?? {}).includes("\"SIMPLE\""));
-        for (const host of se.spec?.hosts ?? []) {
+        // Only hosts an app declared: other ServiceEntries (e.g. Kiali's) have no callers the picture knows.
+        for (const host of callers.length > 0 ? se.spec?.hosts ?? [] : []) {
             externals.add(host);
             const gw = gateways.find((g) => (g.spec?.servers ?? []).some((sv: Obj) => (sv.hosts ?? []).includes(host)));
             const guard = gw && policies.filter((p) => ns(p) === ns(gw) && JSON.stringify(p.spec?.rules ?? []).includes(JSON.stringify(host)));
@@ -230,7 +231,7 @@ export function toDot(g: MeshGraph): string {
     const lines = [
         "digraph mesh {",
         "  rankdir=LR; fontname=\"Helvetica\"; node [fontname=\"Helvetica\" fontsize=11 shape=box style=\"rounded,filled\" fillcolor=\"#f5f7fa\" margin=\"0.25,0.08\"]; edge [fontname=\"Helvetica\" fontsize=9];",
-        "  label=\"edges: mTLS = STRICT mutual TLS, plaintext otherwise · ✓ an AuthorizationPolicy allows the caller · ✗ none does (red, dashed)\"; labelloc=b;",
+        "  label=\"edges: mTLS = STRICT mutual TLS, TLS = encrypted to an external host, plaintext otherwise · ✓ an AuthorizationPolicy allows the caller · ✗ none does (red, dashed)\"; labelloc=b;",
     ];
     for (const gw of g.gateways) {
         lines.push(`  ${q(`gateway:${gw}`)} [label=${q(`ingress gateway\n${gw}`)} shape=cds fillcolor="#dbe9ff"];`);
@@ -253,8 +254,9 @@ export function toDot(g: MeshGraph): string {
     for (const e of g.edges) {
         const wire = e.external ? (e.external.tls ? "TLS" : "plaintext") : e.mtls ? "mTLS" : "plaintext";
         const marks = `${wire} ${e.authorized ? "✓" : "✗"}`;
+        const secure = e.external ? e.external.tls : e.mtls;
         const label = [e.label, e.ports.length ? `:${e.ports.join(",")}` : "", marks].filter(Boolean).join(" ");
-        const style = e.authorized ? (e.mtls ? "color=\"#2b7a3d\"" : "color=\"#b8860b\"") : "color=\"#c0392b\" style=dashed";
+        const style = e.authorized ? (secure ? "color=\"#2b7a3d\"" : "color=\"#b8860b\"") : "color=\"#c0392b\" style=dashed";
         lines.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(label)} ${style}];`);
     }
     lines.push("}");
