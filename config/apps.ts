@@ -85,6 +85,20 @@ const service = object({
     serviceAccount: dnsLabel().optional(),
     /** Containers that must finish before the service starts (run after the native sidecar). */
     initContainers: list(object({ name: dnsLabel(), image: image(), command: list(text()), resources })).optional(),
+    /** A HorizontalPodAutoscaler per version's Deployment; the HPA owns the replica count. */
+    autoscaling: object({
+        minReplicas: integer(1, 100),
+        maxReplicas: integer(1, 1000),
+        /** Target average CPU utilization, percent of the CPU requests. */
+        cpuUtilization: integer(1, 100),
+    }).refine((a) => a.maxReplicas >= a.minReplicas, { error: "maxReplicas must be at least minReplicas", path: ["maxReplicas"] }).optional(),
+    /** Persistent volumes of a StatefulSet, one claim per pod. */
+    volumeClaims: list(object({
+        name: dnsLabel(),
+        mountPath: absolutePath(),
+        size: text({ pattern: /^\d+(\.\d+)?(Mi|Gi|Ti)$/, hint: "a storage size such as 8Gi (Mi, Gi or Ti)" }),
+        storageClassName: dnsLabel().optional(),
+    }), { min: 1, minMessage: "needs at least one claim, or leave volumeClaims out" }).optional(),
 }).superRefine((s, ctx) => {
     unique(ctx, s.ports.map((p) => String(p.port)), ["ports"], "port");
     unique(ctx, s.ports.map((p) => `${p.protocol}${p.name ? `-${p.name}` : ""}`), ["ports"], "port name");
@@ -95,6 +109,23 @@ const service = object({
     }
     if (s.workload === "StatefulSet" && s.versions.length > 1) {
         ctx.addIssue({ code: "custom", path: ["versions"], input: s.versions, message: "a StatefulSet runs one version" });
+    }
+    const scaled = s.autoscaling;
+    const conflict = !scaled ? undefined
+        : s.workload === "StatefulSet" ? "is for Deployments; a StatefulSet keeps its declared replicas (more pods of a broker are not more capacity unless it clusters itself)"
+            : s.singleton ? "contradicts singleton: a singleton runs one pod"
+                : s.replicas !== undefined ? "and replicas would fight over the replica count on every deployment: remove replicas (the HPA owns it)" : undefined;
+    if (conflict) {
+        ctx.addIssue({ code: "custom", path: ["autoscaling"], input: scaled, message: conflict });
+    }
+    if (s.volumeClaims && s.workload !== "StatefulSet") {
+        ctx.addIssue({ code: "custom", path: ["volumeClaims"], input: s.volumeClaims, message: "needs workload: StatefulSet (a Deployment's pods would share one claim); use emptyDirs for scratch space" });
+    }
+    const claims = (s.volumeClaims ?? []).map((c) => c.name);
+    unique(ctx, claims, ["volumeClaims"], "volume claim");
+    const clash = claims.find((c) => Object.hasOwn(s.emptyDirs ?? {}, c) || (c === "spec-files" && s.files));
+    if (clash) {
+        ctx.addIssue({ code: "custom", path: ["volumeClaims"], input: clash, message: `"${clash}" is already a volume of the service; name the claim differently` });
     }
 });
 
@@ -241,9 +272,10 @@ export const apps = list(appEntry).default([]);
 
 /**
  * Resolves the app entries against the built-in catalog and the mesh's revisions (a catalog entry
- * is validated like any spec).
+ * is validated like any spec). Under `highAvailability`, an autoscaled Deployment must be able to
+ * run the 2 replicas the environment keeps.
  */
-export function resolveApps(raw: unknown, catalog: Readonly<Record<string, unknown>>, revisions: readonly string[]): AppConfig[] {
+export function resolveApps(raw: unknown, catalog: Readonly<Record<string, unknown>>, revisions: readonly string[], highAvailability = false): AppConfig[] {
     const path = key("apps");
     const entries = parseWith(apps, raw, path);
     const newest = revisions[revisions.length - 1];
@@ -287,6 +319,13 @@ export function resolveApps(raw: unknown, catalog: Readonly<Record<string, unkno
     const specPath = (i: number) => (entries[i].spec !== undefined ? `${path}[${i}].spec` : `${path}[${i}]`);
     checkCrossAppCalls(resolved, specPath);
     checkEgressHosts(resolved, specPath);
+    if (highAvailability) {
+        resolved.forEach((a, i) => a.spec.services.forEach((s, j) => {
+            if (s.autoscaling && s.autoscaling.maxReplicas < 2 && !s.singleton) {
+                fail(`${specPath(i)}.services[${j}].autoscaling.maxReplicas`, `is ${s.autoscaling.maxReplicas}, below the 2 replicas high availability keeps (its PodDisruptionBudget keeps 1 available during a drain); set at least 2`);
+            }
+        }));
+    }
     return resolved;
 }
 

@@ -201,7 +201,7 @@ export function parseStackConfig(stack: string, rawValues: Record<string, unknow
     checkKubernetesVersion(c, m);
     const location = c.existing?.kubeconfig ? undefined
         : parseWith(text({ hint: "an Azure region such as westeurope" }), values["azure-native:location"], "azure-native:location");
-    const apps = resolveApps(values[key("apps")], catalog, m.revisions);
+    const apps = resolveApps(values[key("apps")], catalog, m.revisions, env.highAvailability);
     checkMtlsExceptions(m.mtlsExceptions, apps);
     const i = resolveIngress(values[key("ingress")], apps, catalog, env);
     const o = parseWith(observability, values[key("observability")], key("observability"));

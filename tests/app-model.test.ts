@@ -85,6 +85,62 @@ describe("an open app model", () => {
         }
     });
 
+    describe("autoscaling and persistent volumes", () => {
+        const resources = { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } };
+        const shop = {
+            name: "shop",
+            services: [
+                { name: "web", image: "docker.io/nginxinc/nginx-unprivileged:1.27.3", ports: [{ port: 8080, protocol: "http" }], resources,
+                    versions: [{ name: "v1" }, { name: "v2" }], autoscaling: { minReplicas: 1, maxReplicas: 6, cpuUtilization: 70 } },
+                { name: "db", workload: "StatefulSet", image: "docker.io/library/postgres:17.2", ports: [{ port: 5432, protocol: "tcp" }], resources,
+                    volumeClaims: [{ name: "data", mountPath: "/var/lib/postgresql/data", size: "8Gi", storageClassName: "managed-csi" }] },
+            ],
+            calls: [{ from: "web", to: "db", port: 5432 }],
+        };
+        const withShop = (spec: Obj) => (v: Record<string, any>) => { v[APPS] = [{ name: "shop", spec }]; };
+        for (const stack of STACKS) {
+            it(`${stack}: an HPA (autoscaling/v2, CPU) per version owns the replicas, at least what the PDB needs; the StatefulSet claims its volume`, async () => {
+                const run = await variantRun(stack, withShop(structuredClone(shop)));
+                const ha = stackConfig(stack).environment.highAvailability;
+                const hpas = kubeObjects(run, "HorizontalPodAutoscaler");
+                assert.deepStrictEqual(hpas.map((h) => [h.apiVersion, h.metadata.name, h.spec.scaleTargetRef, h.spec.minReplicas, h.spec.maxReplicas, h.spec.metrics]),
+                    ["v1", "v2"].map((v) => ["autoscaling/v2", `web-${v}`, { apiVersion: "apps/v1", kind: "Deployment", name: `web-${v}` }, ha ? 2 : 1, 6,
+                        [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }]]));
+                for (const d of kubeObjects(run, "Deployment").filter((x) => x.metadata.namespace === "shop")) {
+                    assert.strictEqual(d.spec.replicas, undefined, `${d.metadata.name}: a replica count would fight the HPA`);
+                }
+                assert.deepStrictEqual(kubeObjects(run, "PodDisruptionBudget").filter((p) => p.metadata.namespace === "shop").map((p) => p.metadata.name), ha ? ["web"] : []);
+                const db = kubeObjects(run, "StatefulSet").find((x) => x.metadata.name === "db")!;
+                assert.deepStrictEqual(db.spec.volumeClaimTemplates, [{ metadata: { name: "data", labels: { app: "db" } },
+                    spec: { accessModes: ["ReadWriteOnce"], storageClassName: "managed-csi", resources: { requests: { storage: "8Gi" } } } }]);
+                assert.deepStrictEqual(db.spec.template.spec.containers[0].volumeMounts, [{ name: "data", mountPath: "/var/lib/postgresql/data" }]);
+                const violations = evaluate(objectsOf(run) as KubeObject[], { policies: policyFile(stack) });
+                assert.deepStrictEqual(violations.filter((v) => v.enforcement === "mandatory"), []);
+                assert.ok(!violations.some((v) => v.policy === "workload-availability" && v.name?.startsWith("web-")), "the HPA's floor satisfies availability");
+            });
+        }
+
+        const refusals: [string, string, (s: Obj) => void, string, RegExp][] = [
+            ["replicas beside autoscaling", "dev", (s) => { s.services[0].replicas = 3; }, `${APPS}[0].spec.services[0].autoscaling`, /replicas would fight over the replica count/],
+            ["autoscaling a StatefulSet", "dev", (s) => { s.services[1].autoscaling = { minReplicas: 1, maxReplicas: 3, cpuUtilization: 80 }; }, `${APPS}[0].spec.services[1].autoscaling`, /is for Deployments; a StatefulSet keeps its declared replicas/],
+            ["autoscaling a singleton", "dev", (s) => { s.services[0].singleton = true; }, `${APPS}[0].spec.services[0].autoscaling`, /contradicts singleton/],
+            ["a maxReplicas of zero", "dev", (s) => { s.services[0].autoscaling.maxReplicas = 0; s.services[0].autoscaling.minReplicas = 2; }, `${APPS}[0].spec.services[0].autoscaling.maxReplicas`, /must be an integer from 1 to 1000/],
+            ["maxReplicas under minReplicas", "dev", (s) => { s.services[0].autoscaling.minReplicas = 4; s.services[0].autoscaling.maxReplicas = 3; }, `${APPS}[0].spec.services[0].autoscaling.maxReplicas`, /maxReplicas must be at least minReplicas/],
+            ["a CPU target above 100%", "dev", (s) => { s.services[0].autoscaling.cpuUtilization = 150; }, `${APPS}[0].spec.services[0].autoscaling.cpuUtilization`, /from 1 to 100/],
+            ["one replica at most under high availability", "prod", (s) => { s.services[0].autoscaling.maxReplicas = 1; }, `${APPS}[0].spec.services[0].autoscaling.maxReplicas`, /is 1, below the 2 replicas high availability keeps/],
+            ["volume claims on a Deployment", "dev", (s) => { s.services[0].volumeClaims = [{ name: "data", mountPath: "/data", size: "1Gi" }]; }, `${APPS}[0].spec.services[0].volumeClaims`, /needs workload: StatefulSet/],
+            ["a claim size without a unit", "dev", (s) => { s.services[1].volumeClaims[0].size = "8"; }, `${APPS}[0].spec.services[1].volumeClaims[0].size`, /a storage size such as 8Gi/],
+            ["a claim named like an emptyDir", "dev", (s) => { s.services[1].emptyDirs = { data: "/tmp" }; }, `${APPS}[0].spec.services[1].volumeClaims`, /"data" is already a volume of the service/],
+        ];
+        for (const [what, stack, edit, key, says] of refusals) {
+            it(`refuses ${what} in one line (${stack})`, () => {
+                const spec = structuredClone(shop) as Obj;
+                edit(spec);
+                assertRefused(() => parseStackConfig(stack, configValues(stack, withShop(spec))), key, says);
+            });
+        }
+    });
+
     describe("external hosts (egress)", () => {
         const prodEgress = (v: Record<string, any>) => {
             v[APPS] = [{ name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["store-front"] }] }, "bookinfo"];

@@ -156,6 +156,21 @@ const CORPUS: { what: string; edit: (c: Config) => void; key: string; says: RegE
         key: `${APPS}[0].egress[0].originateTls`, says: /needs protocol http/,
     },
     {
+        what: "autoscaling beside a fixed replica count",
+        edit: (c) => { c[APPS] = [{ name: "board", spec: { ...BOARD, services: [{ ...BOARD.services[0], replicas: 2, autoscaling: { minReplicas: 2, maxReplicas: 4, cpuUtilization: 70 } }] } }]; },
+        key: `${APPS}[0].spec.services[0].autoscaling`, says: /replicas would fight over the replica count/,
+    },
+    {
+        what: "autoscaling without a CPU target",
+        edit: (c) => { c[APPS] = [{ name: "board", spec: { ...BOARD, services: [{ ...BOARD.services[0], autoscaling: { minReplicas: 2, maxReplicas: 4 } }] } }]; },
+        key: `${APPS}[0].spec.services[0].autoscaling.cpuUtilization`, says: /must be an integer from 1 to 100; got nothing/,
+    },
+    {
+        what: "a persistent volume on a Deployment",
+        edit: (c) => { c[APPS] = [{ name: "board", spec: { ...BOARD, services: [{ ...BOARD.services[0], volumeClaims: [{ name: "data", mountPath: "/data", size: "1Gi" }] }] } }]; },
+        key: `${APPS}[0].spec.services[0].volumeClaims`, says: /needs workload: StatefulSet/,
+    },
+    {
         what: "one external host in two apps",
         edit: (c) => { c[APPS] = [
             { name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["store-front"] }] },

@@ -76,6 +76,31 @@ export interface ServiceSpec {
     /** ServiceAccount (the workload's mesh identity); default the service name. */
     readonly serviceAccount?: string;
     readonly initContainers?: readonly InitContainerSpec[];
+    /**
+     * A HorizontalPodAutoscaler per version's Deployment (not with `replicas`, `singleton` or a
+     * StatefulSet): the HPA owns the replica count, so the Deployment leaves it unset.
+     */
+    readonly autoscaling?: AutoscalingSpec;
+    /** Persistent volumes of a StatefulSet: a claim per pod from `volumeClaimTemplates`. */
+    readonly volumeClaims?: readonly VolumeClaimSpec[];
+}
+
+/** CPU-based autoscaling (autoscaling/v2): replicas between the bounds, at a target average CPU utilization. */
+export interface AutoscalingSpec {
+    readonly minReplicas: number;
+    readonly maxReplicas: number;
+    /** Target average CPU utilization in percent of the containers' CPU requests. */
+    readonly cpuUtilization: number;
+}
+
+/** A persistent volume each pod of a StatefulSet claims, mounted at `mountPath`. */
+export interface VolumeClaimSpec {
+    readonly name: string;
+    readonly mountPath: string;
+    /** Requested size, e.g. 8Gi. */
+    readonly size: string;
+    /** StorageClass; the cluster's default when omitted (on AKS: managed-csi). */
+    readonly storageClassName?: string;
 }
 
 /**

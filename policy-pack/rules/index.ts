@@ -26,7 +26,7 @@ import {
     authorizationPolicyAction, destinationRuleSubsetNames, gatewayName, gatewayPortRange, sidecarEgressHosts, virtualServiceRouteAction,
     virtualServiceRouteWeights,
 } from "./webhook";
-import { containerResourceRequests, workloadAvailability, workloadReservedUid, workloadSidecarInjection } from "./workloads";
+import { autoscalerTarget, containerResourceRequests, workloadAvailability, workloadReservedUid, workloadSidecarInjection } from "./workloads";
 
 export * from "./types";
 export { ConfigError } from "../lib/errors";
@@ -77,6 +77,7 @@ export const RULES: readonly Rule[] = [
     aksMeshConfig,
     containerResourceRequests,
     workloadAvailability,
+    autoscalerTarget,
 ];
 
 /** Policy metadata (the README policy table is generated from this). */
