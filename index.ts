@@ -101,8 +101,8 @@ const kiali = monitoring && azure && observability.kiali.enabled
     }, kubernetes)
     : undefined;
 
-// The external gateway when enabled, else the internal one; apps get no ingress without either.
-const gateway = cluster.ingressGateways[0];
+// The enabled ingress gateways, external first; apps get no ingress without either.
+const gatewayOf = (mode: string) => cluster.ingressGateways.find((g) => g.mode === mode);
 
 const apps = config.apps.map((app) => new MeshApp(app.spec.name, {
     spec: app.spec,
@@ -128,7 +128,7 @@ config.apps.forEach((app, i) => {
         spec: app.spec,
         namespace,
         mtlsExceptions: config.mesh.mtlsExceptions,
-        gatewayPrincipal: gateway?.principal,
+        gatewayPrincipals: (config.ingress.gateways[app.spec.name] ?? []).flatMap((m) => gatewayOf(m)?.principal ?? []),
         outboundTrafficPolicy: config.mesh.outboundTrafficPolicy,
         // Proxies export spans to the collector, so it must be in every namespace's egress scope.
         extraEgressHosts: tracingCollector ? [egressHost(tracingCollector.service)] : [],
@@ -142,11 +142,11 @@ config.apps.forEach((app, i) => {
 
 const servedApps = config.apps.flatMap((app, i) => {
     const host = config.ingress.hosts[app.spec.name];
-    return host ? [{ spec: app.spec, namespace: apps[i].namespace, host, traffic: app.traffic }] : [];
+    return host ? [{ spec: app.spec, namespace: apps[i].namespace, host, traffic: app.traffic, gateways: config.ingress.gateways[app.spec.name] ?? [] }] : [];
 });
-const ingress = gateway && servedApps.length > 0
+const ingress = cluster.ingressGateways.length > 0 && servedApps.length > 0
     ? new Ingress("ingress", {
-        gateway,
+        gateways: cluster.ingressGateways,
         apps: servedApps,
         resilience: config.mesh.resilience,
         tls: config.ingress.tls && { ...config.ingress.tls, secretsProviderIdentity: cluster.keyVaultSecretsProviderIdentity },

@@ -64,11 +64,11 @@ export interface WorkloadPolicy {
 /**
  * One ALLOW policy per service that is called: a rule per port (the workload's container port,
  * which is what AuthorizationPolicy matches) listing exactly the callers' principals, plus the
- * ingress gateway's principal on entry services, and the callers from other apps (`inbound`, in
+ * principals of the ingress gateways serving the app on entry services, and the callers from other apps (`inbound`, in
  * their own namespaces). Services nobody calls get no policy, so the namespace's allow-nothing
  * policy denies them everything.
  */
-export function authorizationRules(app: AppSpec, gatewayPrincipal: string | undefined, inbound: readonly CrossAppCall[] = []): WorkloadPolicy[] {
+export function authorizationRules(app: AppSpec, gatewayPrincipals: readonly string[], inbound: readonly CrossAppCall[] = []): WorkloadPolicy[] {
     const byName = new Map(app.services.map((s) => [s.name, s]));
     const callers = new Map<string, Map<number, Set<string>>>();
     const allow = (to: string, servicePort: number, who: string) => {
@@ -85,7 +85,7 @@ export function authorizationRules(app: AppSpec, gatewayPrincipal: string | unde
     for (const call of inbound.filter((c) => c.calleeNamespace === app.namespace)) {
         allow(call.calleeService, call.port, principal(call.callerNamespace, call.callerServiceAccount));
     }
-    if (gatewayPrincipal) {
+    for (const gatewayPrincipal of gatewayPrincipals) {
         for (const ing of app.ingress) {
             allow(ing.service, ing.port, gatewayPrincipal);
         }

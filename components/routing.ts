@@ -161,12 +161,12 @@ export function gatewaySpec(selector: Readonly<Record<string, string>>, hosts: r
     };
 }
 
-/** The app's ingress paths on its host, through the gateway, to its entry services' default split. */
-export function ingressVirtualService(app: AppSpec, host: string, gateway: string, traffic: Readonly<Record<string, ServiceTraffic>>, resilience: ResilienceConfig): VirtualServiceSpec {
+/** The app's ingress paths on its host, through its gateways (`namespace/name`), to its entry services' default split. */
+export function ingressVirtualService(app: AppSpec, host: string, gateways: readonly string[], traffic: Readonly<Record<string, ServiceTraffic>>, resilience: ResilienceConfig): VirtualServiceSpec {
     const byName = new Map(app.services.map((s) => [s.name, s]));
     return {
         hosts: [host],
-        gateways: [gateway],
+        gateways: [...gateways],
         http: app.ingress.map((ing: IngressSpec) => resilient({
             name: ing.service,
             match: ing.paths.map((p) => ({ uri: p.match === "exact" ? { exact: p.path } : { prefix: p.path } })),

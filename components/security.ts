@@ -12,8 +12,8 @@ export interface AppSecurityPolicyArgs {
     readonly namespace: pulumi.Input<string>;
     /** The stack's mTLS exceptions; those for this namespace become workload PeerAuthentications. */
     readonly mtlsExceptions: readonly MtlsException[];
-    /** Principal of the ingress gateway allowed into entry services; omit when no gateway runs. */
-    readonly gatewayPrincipal?: string;
+    /** Principals of the ingress gateways serving the app, allowed into its entry services; none when no gateway serves it. */
+    readonly gatewayPrincipals?: readonly string[];
     /** Outbound policy of the namespace's Sidecar. */
     readonly outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";
     /** Further `namespace/host` egress entries every proxy needs (e.g. the tracing collector). */
@@ -44,7 +44,7 @@ export class AppSecurityPolicy extends pulumi.ComponentResource {
         }
         // An ALLOW policy with no rules matches nothing, so only the ALLOW policies below let traffic in.
         istioObject(`${name}-allow-nothing`, "AuthorizationPolicy", { name: "allow-nothing", namespace }, {}, { parent: this });
-        for (const policy of authorizationRules(spec, args.gatewayPrincipal, calls)) {
+        for (const policy of authorizationRules(spec, args.gatewayPrincipals ?? [], calls)) {
             istioObject(`${name}-${policy.name}`, "AuthorizationPolicy", { name: policy.name, namespace }, policy.spec, { parent: this });
         }
         istioObject(`${name}-sidecar`, "Sidecar", { name: "default", namespace }, sidecarSpec(args.outboundTrafficPolicy, [

@@ -8,7 +8,7 @@ import { isCompatible, revisionListProblems, SUPPORTED_REVISIONS } from "../poli
 import { AppConfig, podLabels, resolveApps } from "./apps";
 import { cluster, ClusterInput, createOnlyKeysSet, KUBELOGIN_MODES, kubernetesRanges } from "./cluster";
 import { environment, EnvironmentConfig, packEnvironment, workloads } from "./environment";
-import { ingress, IngressConfig } from "./ingress";
+import { GatewayMode, ingress, IngressConfig } from "./ingress";
 import { mesh, MeshConfig, MtlsException } from "./mesh";
 import { observability, ObservabilityConfig } from "./observability";
 import { decodeText, describe, fail, key, parseWith, PROJECT, text } from "./schema";
@@ -117,10 +117,26 @@ function checkMtlsExceptions(exceptions: readonly MtlsException[], apps: readonl
  * another's. With `tls`, hosts must be named (a certificate cannot cover `*`) and every app needs
  * one; without it an app left out is served on `<app>.internal`.
  */
-function resolveIngress(raw: unknown, apps: readonly AppConfig[], catalog: Readonly<Record<string, unknown>>, env: EnvironmentConfig): IngressConfig {
+function resolveIngress(raw: unknown, apps: readonly AppConfig[], catalog: Readonly<Record<string, unknown>>, env: EnvironmentConfig, m: MeshConfig): IngressConfig {
     const path = key("ingress");
     const i = parseWith(ingress, raw, path);
     const known = [...new Set([...Object.keys(catalog), ...apps.map((a) => a.spec.name)])];
+    const enabled: GatewayMode[] = [...(m.ingressGateways.external ? ["External" as const] : []), ...(m.ingressGateways.internal ? ["Internal" as const] : [])];
+    const gateways: Record<string, GatewayMode[]> = {};
+    for (const [name, choice] of Object.entries(i.gateways)) {
+        if (!known.includes(name)) {
+            fail(`${path}.gateways.${name}`, `"${name}" is not an app; apps: ${known.join(", ")}`);
+        }
+        if (!apps.some((a) => a.spec.name === name && a.spec.ingress.length > 0)) {
+            fail(`${path}.gateways.${name}`, `app "${name}" is not deployed with ingress routes (spec.ingress), so no gateway serves it; remove the entry`);
+        }
+        const wanted: GatewayMode[] = choice === "both" ? ["External", "Internal"] : [choice === "external" ? "External" : "Internal"];
+        const off = wanted.filter((g) => !enabled.includes(g));
+        if (off.length > 0) {
+            fail(`${path}.gateways.${name}`, `"${choice}" needs the ${off.map((g) => g.toLowerCase()).join(" and ")} ingress gateway, which ${key("mesh")}.ingressGateways does not enable; enable it there or choose ${enabled.map((g) => `"${g.toLowerCase()}"`).join(" or ") || "nothing (no gateway is enabled)"}`);
+        }
+        gateways[name] = wanted;
+    }
     for (const [name, host] of Object.entries(i.hosts)) {
         if (!known.includes(name)) {
             fail(`${path}.hosts.${name}`, `"${name}" is not an app; apps: ${known.join(", ")}`);
@@ -140,6 +156,7 @@ function resolveIngress(raw: unknown, apps: readonly AppConfig[], catalog: Reado
             fail(`${path}.hosts.${name}`, "is required with ingress.tls: the host the certificate covers");
         }
         hosts[name] = i.hosts[name] ?? `${name}.internal`;
+        gateways[name] ??= enabled.slice(0, 1);
     }
     const seen = new Set<string>();
     for (const h of Object.values(hosts)) {
@@ -148,7 +165,7 @@ function resolveIngress(raw: unknown, apps: readonly AppConfig[], catalog: Reado
         }
         seen.add(h);
     }
-    return { hosts, tls: i.tls };
+    return { hosts, gateways: Object.fromEntries(served.map((a) => [a.spec.name, gateways[a.spec.name]])), tls: i.tls };
 }
 
 /** The environment as declared, or for stack files older than the key, inferred from workloads.highAvailability. */
@@ -203,7 +220,7 @@ export function parseStackConfig(stack: string, rawValues: Record<string, unknow
         : parseWith(text({ hint: "an Azure region such as westeurope" }), values["azure-native:location"], "azure-native:location");
     const apps = resolveApps(values[key("apps")], catalog, m.revisions, env.highAvailability);
     checkMtlsExceptions(m.mtlsExceptions, apps);
-    const i = resolveIngress(values[key("ingress")], apps, catalog, env);
+    const i = resolveIngress(values[key("ingress")], apps, catalog, env, m);
     const o = parseWith(observability, values[key("observability")], key("observability"));
     const config: StackConfig = {
         stack, location, environment: env, cluster: c, mesh: m, apps,

@@ -3,7 +3,7 @@ import { AppEgress } from "../components/egress";
 import { EGRESS_CALLERS_ANNOTATION, egressGatewayRef, SYSTEM_CA_BUNDLE } from "../components/egress-gateway";
 import { AppSecurityPolicy } from "../components/security";
 import { evaluate, KubeObject, PolicyConfigInput, toPolicyObject } from "../policy-pack/rules";
-import { EGRESS_NAMESPACE } from "../policy-pack/lib/aks";
+import { EGRESS_NAMESPACE, INGRESS_GATEWAYS } from "../policy-pack/lib/aks";
 import { offlineMocks } from "../tools/offline/mocks";
 import { meshGraph } from "../tools/offline/meshgraph";
 import { StackRun } from "../tools/offline/runtime";
@@ -81,6 +81,57 @@ describe("an open app model", () => {
                 const spec = structuredClone(reviewsBoard) as Obj;
                 edit(spec);
                 assertRefused(() => parseStackConfig("dev", configValues("dev", (v) => { v[APPS] = ["pets", "bookinfo", { name: "board", spec }]; })), key, says);
+            });
+        }
+    });
+
+    describe("per-app ingress gateways", () => {
+        const choose = (gateways: Record<string, string>, internal = true) => (v: Record<string, any>) => {
+            v["aks-istio-mesh:mesh"].ingressGateways = { external: true, internal };
+            v["aks-istio-mesh:ingress"].gateways = gateways;
+        };
+        for (const stack of STACKS) {
+            it(`${stack}: bookinfo on the internal gateway, pets on both: a Gateway each, routes and authorization that follow`, async () => {
+                const run = await variantRun(stack, choose({ bookinfo: "internal", pets: "both" }));
+                const objects = objectsOf(run);
+                const { hosts } = stackConfig(stack).ingress;
+                const gateways = kubeObjects(run, "Gateway").map((g) => [g.metadata.name, g.spec.selector, g.spec.servers[0].hosts]);
+                assert.deepStrictEqual(gateways, [
+                    ["mesh-ingress", INGRESS_GATEWAYS.External.selector, [`pets/${hosts.pets}`]],
+                    ["mesh-ingress-internal", INGRESS_GATEWAYS.Internal.selector, [`pets/${hosts.pets}`, `bookinfo/${hosts.bookinfo}`]],
+                ]);
+                assert.deepStrictEqual(named(objects, "VirtualService", "pets", "pets-ingress")!.spec.gateways, ["aks-istio-ingress/mesh-ingress", "aks-istio-ingress/mesh-ingress-internal"]);
+                assert.deepStrictEqual(named(objects, "VirtualService", "bookinfo", "bookinfo-ingress")!.spec.gateways, ["aks-istio-ingress/mesh-ingress-internal"]);
+                const principals = (ns: string, name: string) => named(objects, "AuthorizationPolicy", ns, name)!.spec.rules.flatMap((r: Obj) => r.from[0].source.principals);
+                assert.deepStrictEqual(principals("bookinfo", "allow-productpage"), [INGRESS_GATEWAYS.Internal.principal], "the external gateway cannot reach bookinfo");
+                assert.deepStrictEqual(principals("pets", "allow-store-front"), [INGRESS_GATEWAYS.External.principal, INGRESS_GATEWAYS.Internal.principal]);
+                assert.deepStrictEqual(evaluate(objects as KubeObject[], { policies: policyFile(stack) }).filter((v) => v.enforcement === "mandatory"), []);
+                assert.deepStrictEqual(validateObjects(istioObjects(objects), bundle!), []);
+                const fromGateways = meshGraph(objects).edges.filter((e) => e.from.startsWith("gateway:")).map((e) => `${e.from} -> ${e.to} ${e.authorized}`).sort();
+                assert.deepStrictEqual(fromGateways, [
+                    "gateway:aks-istio-ingressgateway-external -> pets/store-front true",
+                    "gateway:aks-istio-ingressgateway-internal -> bookinfo/productpage true",
+                    "gateway:aks-istio-ingressgateway-internal -> pets/store-front true",
+                ]);
+            });
+        }
+
+        it("keeps the single external Gateway when nothing is chosen", async () => {
+            const run = await stackRun("dev");
+            assert.deepStrictEqual(kubeObjects(run, "Gateway").map((g) => g.metadata.name), ["mesh-ingress"]);
+        });
+
+        const refusals: [string, (v: Record<string, any>) => void, string, RegExp][] = [
+            ["a gateway the mesh does not enable", choose({ bookinfo: "internal" }, false), "aks-istio-mesh:ingress.gateways.bookinfo",
+                /"internal" needs the internal ingress gateway, which aks-istio-mesh:mesh\.ingressGateways does not enable; enable it there or choose "external"/],
+            ["both gateways with one enabled", choose({ pets: "both" }, false), "aks-istio-mesh:ingress.gateways.pets", /needs the internal ingress gateway/],
+            ["an unknown choice", choose({ pets: "public" }), "aks-istio-mesh:ingress.gateways.pets", /"public" is not allowed; allowed: external, internal, both/],
+            ["an app that is not one", choose({ shop: "internal" }), "aks-istio-mesh:ingress.gateways.shop", /"shop" is not an app/],
+            ["an app the stack does not deploy", (v) => { choose({ bookinfo: "internal" })(v); v[APPS] = ["pets"]; }, "aks-istio-mesh:ingress.gateways.bookinfo", /is not deployed with ingress routes/],
+        ];
+        for (const [what, edit, key, says] of refusals) {
+            it(`refuses ${what} in one line`, () => {
+                assertRefused(() => parseStackConfig("dev", configValues("dev", edit)), key, says);
             });
         }
     });

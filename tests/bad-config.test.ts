@@ -171,6 +171,16 @@ const CORPUS: { what: string; edit: (c: Config) => void; key: string; says: RegE
         key: `${APPS}[0].spec.services[0].volumeClaims`, says: /needs workload: StatefulSet/,
     },
     {
+        what: "an app on the internal ingress gateway the mesh does not enable",
+        edit: (c) => { c["aks-istio-mesh:ingress"].gateways = { bookinfo: "internal" }; },
+        key: "aks-istio-mesh:ingress.gateways.bookinfo", says: /"internal" needs the internal ingress gateway, which aks-istio-mesh:mesh\.ingressGateways does not enable/,
+    },
+    {
+        what: "an ingress gateway choice spelt as the add-on's mode",
+        edit: (c) => { c["aks-istio-mesh:ingress"].gateways = { pets: "External" }; },
+        key: "aks-istio-mesh:ingress.gateways.pets", says: /"External" is not allowed; allowed: external, internal, both/,
+    },
+    {
         what: "one external host in two apps",
         edit: (c) => { c[APPS] = [
             { name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["store-front"] }] },
