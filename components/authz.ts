@@ -1,7 +1,7 @@
 import { ROOT_NAMESPACE } from "../policy-pack/lib/aks";
 import { serviceAccountName } from "./app";
-import type { AppSpec } from "./apps/spec";
-import { AuthorizationPolicySpec, PeerAuthenticationSpec, SidecarSpec } from "./istio";
+import type { AppSpec, IngressSpec, JwtIssuer } from "./apps/spec";
+import { AuthorizationPolicySpec, PeerAuthenticationSpec, RequestAuthenticationSpec, SidecarSpec } from "./istio";
 import { serviceHost } from "./routing";
 
 /**
@@ -85,21 +85,78 @@ export function authorizationRules(app: AppSpec, gatewayPrincipals: readonly str
     for (const call of inbound.filter((c) => c.calleeNamespace === app.namespace)) {
         allow(call.calleeService, call.port, principal(call.callerNamespace, call.callerServiceAccount));
     }
+    // Where a route of a service requires end-user auth, the gateway's access to that service is
+    // per route: its paths, with a request principal of the issuer where required.
+    type GatewayRule = { port: number; issuer?: string; principals: Set<string>; paths: string[] };
+    const guarded = new Map<string, GatewayRule[]>();
+    const authed = new Set(app.ingress.filter((r) => r.requireAuth).map((r) => r.service));
     for (const gatewayPrincipal of gatewayPrincipals) {
         for (const ing of app.ingress) {
-            allow(ing.service, ing.port, gatewayPrincipal);
+            if (!authed.has(ing.service)) {
+                allow(ing.service, ing.port, gatewayPrincipal);
+                continue;
+            }
+            const svc = byName.get(ing.service)!;
+            const p = svc.ports.find((x) => x.port === ing.port)!;
+            const issuer = ing.requireAuth ? issuerOf(app, ing)!.issuer : undefined;
+            const rules = guarded.get(ing.service) ?? [];
+            const port = p.targetPort ?? p.port;
+            const rule = rules.find((r) => r.port === port && r.issuer === issuer)
+                ?? (rules.push({ port, issuer, principals: new Set(), paths: [] }), rules[rules.length - 1]);
+            rule.principals.add(gatewayPrincipal);
+            rule.paths.push(...ing.paths.map((x) => (x.match === "exact" ? x.path : `${x.path}*`)).filter((x) => !rule.paths.includes(x)));
+            guarded.set(ing.service, rules);
         }
     }
-    return app.services.filter((s) => callers.has(s.name)).map((s) => ({
+    return app.services.filter((s) => callers.has(s.name) || guarded.has(s.name)).map((s) => ({
         name: `allow-${s.name}`,
         spec: {
             selector: { matchLabels: { app: s.name } },
             action: "ALLOW",
-            rules: [...callers.get(s.name)!].sort(([a], [b]) => a - b).map(([port, who]) => ({
-                from: [{ source: { principals: [...who].sort() } }],
-                to: [{ operation: { ports: [String(port)] } }],
-            })),
+            rules: [
+                ...[...(callers.get(s.name) ?? [])].sort(([a], [b]) => a - b).map(([port, who]) => ({
+                    from: [{ source: { principals: [...who].sort() } }],
+                    to: [{ operation: { ports: [String(port)] } }],
+                })),
+                ...(guarded.get(s.name) ?? []).map((r) => ({
+                    from: [{ source: { principals: [...r.principals].sort(), ...(r.issuer ? { requestPrincipals: [`${r.issuer}/*`] } : {}) } }],
+                    to: [{ operation: { ports: [String(r.port)], paths: r.paths } }],
+                })),
+            ],
         },
+    }));
+}
+
+/** The issuer of a route's tokens: its own, else the app's. */
+export function issuerOf(app: AppSpec, route: IngressSpec): JwtIssuer | undefined {
+    return route.auth ?? app.auth;
+}
+
+/** A named RequestAuthentication of an app namespace. */
+export interface NamedRequestAuthentication {
+    readonly name: string;
+    readonly spec: RequestAuthenticationSpec;
+}
+
+/**
+ * One RequestAuthentication per entry service with a route that requires auth, validating the
+ * tokens of those routes' issuers (the route's own, else the app's). The token is required by the
+ * ALLOW rule's request principal on those routes' paths.
+ */
+export function requestAuthentications(app: AppSpec): NamedRequestAuthentication[] {
+    const byService = new Map<string, JwtIssuer[]>();
+    // Only issuers a route requires: a token validated but never required lets requests without one through.
+    for (const route of app.ingress.filter((r) => r.requireAuth)) {
+        const issuer = issuerOf(app, route);
+        const list = byService.get(route.service) ?? [];
+        if (issuer && !list.some((i) => i.issuer === issuer.issuer)) {
+            list.push(issuer);
+        }
+        byService.set(route.service, list);
+    }
+    return [...byService].filter(([, issuers]) => issuers.length > 0).map(([service, issuers]) => ({
+        name: `end-user-${service}`,
+        spec: { selector: { matchLabels: { app: service } }, jwtRules: issuers.map((i) => ({ issuer: i.issuer, jwksUri: i.jwksUri })) },
     }));
 }
 

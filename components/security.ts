@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "./apps/spec";
-import { authorizationRules, calleeHosts, crossAppCalls, MtlsException, peerAuthentications, sidecarSpec } from "./authz";
+import { authorizationRules, calleeHosts, crossAppCalls, MtlsException, peerAuthentications, requestAuthentications, sidecarSpec } from "./authz";
 import { EgressGatewayRef, egressGatewaySidecarHost } from "./egress-gateway";
 import { istioObject } from "./istio";
 
@@ -44,6 +44,9 @@ export class AppSecurityPolicy extends pulumi.ComponentResource {
         }
         // An ALLOW policy with no rules matches nothing, so only the ALLOW policies below let traffic in.
         istioObject(`${name}-allow-nothing`, "AuthorizationPolicy", { name: "allow-nothing", namespace }, {}, { parent: this });
+        for (const ra of requestAuthentications(spec)) {
+            istioObject(`${name}-${ra.name}`, "RequestAuthentication", { name: ra.name, namespace }, ra.spec, { parent: this });
+        }
         for (const policy of authorizationRules(spec, args.gatewayPrincipals ?? [], calls)) {
             istioObject(`${name}-${policy.name}`, "AuthorizationPolicy", { name: policy.name, namespace }, policy.spec, { parent: this });
         }

@@ -137,6 +137,16 @@ const secretSpec = object({
 });
 
 /** `to`: a service of the app, or `<app>/<service>` for a service of another app of the stack. */
+const httpsUrl = (what: string) => text({
+    hint: `an https URL (${what})`,
+    check: (s) => (/^https:\/\/[^/\s]+(\/\S*)?$/.test(s) ? undefined : `${describe(s)} is not an https URL; ${what} must be fetched over TLS`),
+});
+/** An issuer of end-user JWTs and its JSON Web Key Set. */
+const jwtIssuer = object({
+    issuer: text({ hint: "the token's iss claim, e.g. https://login.example.com/" }),
+    jwksUri: httpsUrl("the issuer's signing keys"),
+});
+
 const call = object({
     from: text(),
     to: text({
@@ -175,6 +185,10 @@ const ingressRoute = object({
     service: text(),
     port: port(),
     paths: list(object({ match: oneOf(["exact", "prefix"]), path: absolutePath() }), { min: 1, minMessage: "needs at least one path" }),
+    /** The issuer of this route's tokens; default the app's `auth`. */
+    auth: jwtIssuer.optional(),
+    /** Requests on these paths need a valid token of the issuer. */
+    requireAuth: boolean().optional(),
 });
 
 /** An app spec: the built-in catalog's and the ones users write inline. */
@@ -187,6 +201,8 @@ export const appSpec = object({
     secrets: list(secretSpec).default([]),
     /** External hosts the app calls: ServiceEntries, routed through the egress gateway when the stack has one. */
     egress: list(egressEntry).default([]),
+    /** The issuer of end-user tokens for the app's ingress routes. */
+    auth: jwtIssuer.optional(),
     /** Default routing per service (canary weights, header routes, faults, rate limit); stacks override it. */
     traffic: z.unknown().optional(),
 }).superRefine((a, ctx) => {
@@ -232,7 +248,15 @@ export const appSpec = object({
             ctx.addIssue({ code: "custom", path: ["egress", i, "from", j], input: from, message: `${describe(from)} is not a service of ${a.name}; services: ${names}` });
         }
     }));
+    if (a.auth && !a.ingress.some((r) => r.requireAuth && !r.auth)) {
+        ctx.addIssue({ code: "custom", path: ["auth"], input: a.auth, message: "is the issuer of no route: set requireAuth: true on the ingress routes that need a token, or remove auth" });
+    }
     a.ingress.forEach((r, i) => {
+        if (r.requireAuth && !r.auth && !a.auth) {
+            ctx.addIssue({ code: "custom", path: ["ingress", i, "requireAuth"], input: true, message: "needs an issuer: set auth { issuer, jwksUri } on the route or on the app" });
+        } else if (r.auth && !r.requireAuth) {
+            ctx.addIssue({ code: "custom", path: ["ingress", i, "auth"], input: r.auth, message: "names an issuer the route does not require: set requireAuth: true (a token checked but not required lets requests without one through)" });
+        }
         const problem = servicePort(r.service, r.port);
         if (problem) {
             ctx.addIssue({ code: "custom", path: ["ingress", i, "service"], input: r.service, message: problem });

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { CATALOG } from "../components/apps/catalog";
 import { AppEgress } from "../components/egress";
 import { EGRESS_CALLERS_ANNOTATION, egressGatewayRef, SYSTEM_CA_BUNDLE } from "../components/egress-gateway";
 import { AppSecurityPolicy } from "../components/security";
@@ -132,6 +133,49 @@ describe("an open app model", () => {
         for (const [what, edit, key, says] of refusals) {
             it(`refuses ${what} in one line`, () => {
                 assertRefused(() => parseStackConfig("dev", configValues("dev", edit)), key, says);
+            });
+        }
+    });
+
+    describe("end-user auth", () => {
+        const ISSUER = { issuer: "https://login.example.com/", jwksUri: "https://login.example.com/.well-known/jwks.json" };
+        /** Bookinfo whose product API (the last ingress route) needs a token of the app's issuer. */
+        const guarded = (edit: (s: Obj) => void = () => undefined) => (v: Record<string, any>) => {
+            const spec = structuredClone(CATALOG.bookinfo) as Obj;
+            spec.auth = { ...ISSUER };
+            const [products] = spec.ingress[0].paths.splice(4, 1);
+            spec.ingress.push({ service: "productpage", port: 9080, paths: [products], requireAuth: true });
+            edit(spec);
+            v[APPS] = ["pets", { name: "bookinfo", spec }];
+        };
+        for (const stack of STACKS) {
+            it(`${stack}: a RequestAuthentication for the entry service, and the gateway admitted to the guarded route only with a token`, async () => {
+                const run = await variantRun(stack, guarded());
+                const objects = objectsOf(run);
+                assert.deepStrictEqual(named(objects, "RequestAuthentication", "bookinfo", "end-user-productpage")!.spec,
+                    { selector: { matchLabels: { app: "productpage" } }, jwtRules: [ISSUER] });
+                const gateway = "cluster.local/ns/aks-istio-ingress/sa/aks-istio-ingressgateway-external";
+                assert.deepStrictEqual(named(objects, "AuthorizationPolicy", "bookinfo", "allow-productpage")!.spec.rules, [
+                    { from: [{ source: { principals: [gateway] } }], to: [{ operation: { ports: ["9080"], paths: ["/productpage", "/static*", "/login", "/logout"] } }] },
+                    { from: [{ source: { principals: [gateway], requestPrincipals: ["https://login.example.com//*"] } }], to: [{ operation: { ports: ["9080"], paths: ["/api/v1/products*"] } }] },
+                ]);
+                assert.ok(!objects.some((o) => o.kind === "RequestAuthentication" && o.metadata.namespace === "pets"), "apps without auth get none");
+                assert.deepStrictEqual(evaluate(objects as KubeObject[], { policies: policyFile(stack) }).filter((v) => v.enforcement === "mandatory"), []);
+                assert.deepStrictEqual(validateObjects(istioObjects(objects), bundle!), []);
+                const entry = meshGraph(objects).edges.find((e) => e.to === "bookinfo/productpage")!;
+                assert.match(entry.label ?? "", /· token for \/api\/v1\/products\*$/);
+            });
+        }
+
+        const refusals: [string, (s: Obj) => void, string, RegExp][] = [
+            ["a required token without an issuer", (s) => { delete s.auth; }, `${APPS}[1].spec.ingress[1].requireAuth`, /needs an issuer: set auth \{ issuer, jwksUri \} on the route or on the app/],
+            ["keys fetched over plain HTTP", (s) => { s.auth.jwksUri = "http://login.example.com/keys"; }, `${APPS}[1].spec.auth.jwksUri`, /is not an https URL/],
+            ["an issuer on a route that requires nothing", (s) => { s.ingress[0].auth = { ...ISSUER }; }, `${APPS}[1].spec.ingress[0].auth`, /names an issuer the route does not require/],
+            ["an app issuer no route uses", (s) => { s.ingress[1].auth = { ...ISSUER }; }, `${APPS}[1].spec.auth`, /is the issuer of no route/],
+        ];
+        for (const [what, edit, key, says] of refusals) {
+            it(`refuses ${what} in one line`, () => {
+                assertRefused(() => parseStackConfig("dev", configValues("dev", guarded(edit))), key, says);
             });
         }
     });

@@ -181,6 +181,16 @@ const CORPUS: { what: string; edit: (c: Config) => void; key: string; says: RegE
         key: "aks-istio-mesh:ingress.gateways.pets", says: /"External" is not allowed; allowed: external, internal, both/,
     },
     {
+        what: "a route requiring a token without an issuer",
+        edit: (c) => { c[APPS] = [{ name: "board", spec: { ...BOARD, ingress: [{ service: "web", port: 8080, paths: [{ match: "prefix", path: "/" }], requireAuth: true }] } }]; },
+        key: `${APPS}[0].spec.ingress[0].requireAuth`, says: /needs an issuer/,
+    },
+    {
+        what: "JSON Web Keys fetched over plain HTTP",
+        edit: (c) => { c[APPS] = [{ name: "board", spec: { ...BOARD, auth: { issuer: "https://id.example.org/", jwksUri: "http://id.example.org/keys" }, ingress: [{ service: "web", port: 8080, paths: [{ match: "prefix", path: "/" }], requireAuth: true }] } }]; },
+        key: `${APPS}[0].spec.auth.jwksUri`, says: /is not an https URL/,
+    },
+    {
         what: "one external host in two apps",
         edit: (c) => { c[APPS] = [
             { name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["store-front"] }] },

@@ -130,11 +130,22 @@ export interface EgressSpec {
     readonly originateTls?: boolean;
 }
 
+/** An issuer of end-user JWTs and where its signing keys are published. */
+export interface JwtIssuer {
+    readonly issuer: string;
+    /** HTTPS URL of the issuer's JSON Web Key Set. */
+    readonly jwksUri: string;
+}
+
 /** How the ingress gateway reaches an entry service. */
 export interface IngressSpec {
     readonly service: string;
     readonly port: number;
     readonly paths: readonly { readonly match: "exact" | "prefix"; readonly path: string }[];
+    /** The issuer of this route's tokens; default the app's `auth`. */
+    readonly auth?: JwtIssuer;
+    /** Requests on these paths need a valid token of the issuer (a request principal). */
+    readonly requireAuth?: boolean;
 }
 
 /** A Secret the app generates: literal keys and random passwords (never literal passwords). */
@@ -154,6 +165,8 @@ export interface AppSpec {
     readonly secrets?: readonly SecretSpec[];
     /** External hosts the app calls: ServiceEntries, routed through the egress gateway when the stack has one. */
     readonly egress?: readonly EgressSpec[];
+    /** The issuer of end-user tokens for the app's ingress routes (a route may name its own). */
+    readonly auth?: JwtIssuer;
     /** Default routing per service (canary weights, header routes, faults, rate limit); stacks override it. */
     readonly traffic?: AppTraffic;
 }

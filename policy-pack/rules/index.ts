@@ -3,7 +3,7 @@
  * pack (policy-pack/index.ts via ../policies.ts), the offline preview and the YAML check.
  */
 import { aksMeshProfile } from "./cluster";
-import { authorizationDefaultDeny, authorizationPolicySafe } from "./authz";
+import { authorizationDefaultDeny, authorizationPolicySafe, requestAuthenticationPairs } from "./authz";
 import {
     configSchemaFor, enforcementFor, MeshSettings, PackConfig, PackConfigInput, resolvePackConfig, settingsFor, SettingsInput,
 } from "./config";
@@ -49,6 +49,7 @@ export const RULES: readonly Rule[] = [
     envoyFilterPatches,
     authorizationPolicySafe,
     authorizationDefaultDeny,
+    requestAuthenticationPairs,
     authorizationPolicyWorkloads,
     authorizationPolicyAction,
     gatewaySelector,

@@ -153,7 +153,9 @@ export function meshGraph(objects: Obj[], rootNamespace = ROOT_NAMESPACE): MeshG
         }
         for (const rule of ap.spec?.rules ?? []) {
             const ports = (rule.to ?? []).flatMap((t: Obj) => t.operation?.ports ?? []);
+            const guardedPaths = (rule.to ?? []).flatMap((t: Obj) => t.operation?.paths ?? []);
             for (const from of rule.from ?? []) {
+                const tokenNeeded = (from.source?.requestPrincipals ?? []).length > 0;
                 for (const principal of from.source?.principals ?? []) {
                     const caller = principalOf.get(principal);
                     const gateway = /\/sa\/(aks-istio-ingressgateway-[a-z]+)$/.exec(principal)?.[1];
@@ -161,6 +163,9 @@ export function meshGraph(objects: Obj[], rootNamespace = ROOT_NAMESPACE): MeshG
                     if (edge) {
                         edge.authorized = true;
                         edge.ports = ports;
+                        if (tokenNeeded) {
+                            edge.label = `${edge.label ?? ""} · token for ${guardedPaths.join(" ") || "all paths"}`.trim();
+                        }
                     } else if (caller) {
                         edges.push({ from: caller, to: target.id, ports, authorized: true, mtls: false });
                     }
