@@ -342,7 +342,11 @@ export function resolveApps(raw: unknown, catalog: Readonly<Record<string, unkno
     // Where a refusal about the i-th app's spec points: its inline spec, else the catalog entry.
     const specPath = (i: number) => (entries[i].spec !== undefined ? `${path}[${i}].spec` : `${path}[${i}]`);
     checkCrossAppCalls(resolved, specPath);
-    checkEgressHosts(resolved, specPath);
+    // An app's external hosts are its spec's, then those its entry adds (`apps[i].egress`).
+    checkEgressHosts(resolved, (i, j) => {
+        const own = resolved[i].spec.egress.length - (entries[i].egress?.length ?? 0);
+        return j < own ? `${entries[i].spec !== undefined ? `${path}[${i}].spec` : `catalog.${entries[i].name}`}.egress[${j}]` : `${path}[${i}].egress[${j - own}]`;
+    });
     if (highAvailability) {
         resolved.forEach((a, i) => a.spec.services.forEach((s, j) => {
             if (s.autoscaling && s.autoscaling.maxReplicas < 2 && !s.singleton) {
@@ -388,12 +392,12 @@ function checkCrossAppCalls(apps: readonly AppConfig[], specPath: (i: number) =>
  * An external host is declared by one app: its ServiceEntry, egress Gateway and the gateway's
  * AuthorizationPolicy are the app's, and two apps' Gateways for one host would conflict.
  */
-function checkEgressHosts(apps: readonly AppConfig[], specPath: (i: number) => string): void {
+function checkEgressHosts(apps: readonly AppConfig[], egressPath: (i: number, j: number) => string): void {
     const owner = new Map<string, string>();
     apps.forEach((a, i) => a.spec.egress.forEach((e, j) => {
         const first = owner.get(e.host);
         if (first) {
-            fail(`${specPath(i)}.egress[${j}].host`, `"${e.host}" is already declared by app ${first}; an external host belongs to one app (its egress Gateway and the gateway's AuthorizationPolicy are the app's)`);
+            fail(`${egressPath(i, j)}.host`, `"${e.host}" is already declared by app ${first}; an external host belongs to one app (its egress Gateway and the gateway's AuthorizationPolicy are the app's)`);
         }
         owner.set(e.host, a.spec.name);
     }));

@@ -338,6 +338,11 @@ describe("an open app model", () => {
                 { name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["store-front"] }] },
                 { name: "bookinfo", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["ratings"] }] },
             ]; }, `${APPS}[1].egress[0].host`, /"api\.github\.com" is already declared by app pets; an external host belongs to one app/],
+            ["a host an entry adds beside its spec's own, already another app's", (v) => { v[APPS] = [
+                { name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["store-front"] }] },
+                { name: "board", spec: { ...structuredClone(reviewsBoard), calls: [], egress: [{ host: "api.example.org", port: 443, protocol: "https", from: ["web"] }] },
+                    egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["web"] }] },
+            ]; }, `${APPS}[1].egress[0].host`, /"api\.github\.com" is already declared by app pets/],
             ["a caller without its service list", (v) => { v[APPS] = [{ name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: [] }] }]; },
                 `${APPS}[0].egress[0].from`, /needs at least one service of the app/],
         ];
