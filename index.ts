@@ -13,6 +13,7 @@ import { MeshTelemetry } from "./components/telemetry";
 import { AppSecurityPolicy } from "./components/security";
 import { egressHost } from "./components/authz";
 import { AppTrafficPolicy } from "./components/traffic";
+import { AppEgress } from "./components/egress";
 import { INGRESS_NAMESPACE, POD_SECURITY_LEVELS, strictestPodSecurity } from "./policy-pack/lib/aks";
 
 const config = loadStackConfig(CATALOG);
@@ -137,8 +138,8 @@ const kiali = monitoring && azure && observability.kiali.enabled
     }, kubernetes)
     : undefined;
 
-// The external gateway when enabled, else the internal one; apps get no ingress without either.
-const gateway = cluster.ingressGateways[0];
+// The enabled ingress gateways, external first; apps get no ingress without either.
+const gatewayOf = (mode: string) => cluster.ingressGateways.find((g) => g.mode === mode);
 
 const apps = config.apps.map((app) => new MeshApp(app.spec.name, {
     spec: app.spec,
@@ -152,6 +153,7 @@ const apps = config.apps.map((app) => new MeshApp(app.spec.name, {
     namespaceAnnotations,
 }, kubernetes));
 
+const stackApps = config.apps.map((a) => a.spec);
 config.apps.forEach((app, i) => {
     const namespace = apps[i].namespace;
     new AppTrafficPolicy(app.spec.name, {
@@ -160,25 +162,32 @@ config.apps.forEach((app, i) => {
         traffic: app.traffic,
         resilience: config.mesh.resilience,
         faultInjection: config.mesh.faultInjection,
+        stackApps,
     }, kubernetes);
     new AppSecurityPolicy(app.spec.name, {
         spec: app.spec,
         namespace,
         mtlsExceptions: config.mesh.mtlsExceptions,
-        gatewayPrincipal: gateway?.principal,
+        gatewayPrincipals: (config.ingress.gateways[app.spec.name] ?? []).flatMap((m) => gatewayOf(m)?.principal ?? []),
         outboundTrafficPolicy: config.mesh.outboundTrafficPolicy,
         // Proxies export spans to the collector, so it must be in every namespace's egress scope.
         extraEgressHosts: tracingCollector ? [egressHost(tracingCollector.service)] : [],
+        stackApps,
+        // The add-on's egress gateway (mesh.egressGateway): apps route their external hosts through it.
+        egressGateway: config.egressGateway,
     }, kubernetes);
+    if ((app.spec.egress ?? []).length > 0) {
+        new AppEgress(app.spec.name, { spec: app.spec, namespace, egressGateway: config.egressGateway }, kubernetes);
+    }
 });
 
 const servedApps = config.apps.flatMap((app, i) => {
     const host = config.ingress.hosts[app.spec.name];
-    return host ? [{ spec: app.spec, namespace: apps[i].namespace, host, traffic: app.traffic }] : [];
+    return host ? [{ spec: app.spec, namespace: apps[i].namespace, host, traffic: app.traffic, gateways: config.ingress.gateways[app.spec.name] ?? [] }] : [];
 });
-const ingress = gateway && servedApps.length > 0
+const ingress = cluster.ingressGateways.length > 0 && servedApps.length > 0
     ? new Ingress("ingress", {
-        gateway,
+        gateways: cluster.ingressGateways,
         apps: servedApps,
         resilience: config.mesh.resilience,
         tls: config.ingress.tls && { ...config.ingress.tls, secretsProviderIdentity: cluster.keyVaultSecretsProviderIdentity },

@@ -69,8 +69,9 @@ function probe(p: ProbeSpec | undefined): k8s.types.input.core.v1.Probe | undefi
 /**
  * One app in the mesh, from its spec: a namespace labelled with its Istio revision (created before
  * any workload, so sidecars are injected at first start), a ServiceAccount per service (its mesh
- * identity), generated Secrets, a Deployment per version (or a StatefulSet), a Service with
- * Istio-named ports and, under high availability, PodDisruptionBudgets.
+ * identity), generated Secrets, a Deployment per version (or a StatefulSet with its volume claims),
+ * a HorizontalPodAutoscaler per version where the spec autoscales, a Service with Istio-named ports
+ * and, under high availability, PodDisruptionBudgets.
  */
 export class MeshApp extends pulumi.ComponentResource {
     /** The namespace's name, known once the Namespace exists. */
@@ -146,6 +147,9 @@ export class MeshApp extends pulumi.ComponentResource {
 
         const ha = !!args.highAvailability && svc.workload !== "StatefulSet" && !svc.singleton;
         const replicas = ha ? Math.max(svc.replicas ?? 1, 2) : (svc.replicas ?? 1);
+        // Under high availability the HPA never goes below the 2 replicas the PodDisruptionBudget relies on.
+        const autoscaling = svc.autoscaling && { ...svc.autoscaling, minReplicas: ha ? Math.max(svc.autoscaling.minReplicas, 2) : svc.autoscaling.minReplicas };
+        const claims = svc.volumeClaims ?? [];
         for (const version of svc.versions ?? [{ name: "v1" }]) {
             const podLabels = { ...labels, version: version.name };
             const template: k8s.types.input.core.v1.PodTemplateSpec = {
@@ -178,6 +182,7 @@ export class MeshApp extends pulumi.ComponentResource {
                         securityContext: { allowPrivilegeEscalation: false, ...svc.securityContext },
                         volumeMounts: [
                             ...Object.entries(svc.emptyDirs ?? {}).map(([volume, mountPath]) => ({ name: volume, mountPath })),
+                            ...claims.map((c) => ({ name: c.name, mountPath: c.mountPath })),
                             ...files.map((f) => ({ name: FILES_VOLUME, mountPath: f.mountPath, subPath: f.key, readOnly: true })),
                         ],
                     }],
@@ -193,13 +198,31 @@ export class MeshApp extends pulumi.ComponentResource {
             if (svc.workload === "StatefulSet") {
                 new k8s.apps.v1.StatefulSet(`${base}-${version.name}`, {
                     metadata: { name: svc.name, namespace, labels: podLabels },
-                    spec: { serviceName: governing!, replicas, selector: { matchLabels: podLabels }, template },
+                    spec: {
+                        serviceName: governing!, replicas, selector: { matchLabels: podLabels }, template,
+                        volumeClaimTemplates: claims.length > 0 ? claims.map((c) => ({
+                            metadata: { name: c.name, labels },
+                            spec: { accessModes: ["ReadWriteOnce"], storageClassName: c.storageClassName, resources: { requests: { storage: c.size } } },
+                        })) : undefined,
+                    },
                 }, { parent: this, dependsOn: secrets });
             } else {
-                new k8s.apps.v1.Deployment(`${base}-${version.name}`, {
+                const deployment = new k8s.apps.v1.Deployment(`${base}-${version.name}`, {
                     metadata: { name: `${svc.name}-${version.name}`, namespace, labels: podLabels },
-                    spec: { replicas, selector: { matchLabels: podLabels }, template },
+                    // Autoscaled: no replicas here, so a deployment never resets what the HPA chose.
+                    spec: { replicas: autoscaling ? undefined : replicas, selector: { matchLabels: podLabels }, template },
                 }, { parent: this, dependsOn: secrets });
+                if (autoscaling) {
+                    new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${base}-${version.name}-hpa`, {
+                        metadata: { name: `${svc.name}-${version.name}`, namespace, labels: podLabels },
+                        spec: {
+                            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name },
+                            minReplicas: autoscaling.minReplicas,
+                            maxReplicas: autoscaling.maxReplicas,
+                            metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: autoscaling.cpuUtilization } } }],
+                        },
+                    }, { parent: this });
+                }
             }
         }
         if (ha) {

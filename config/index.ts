@@ -9,7 +9,7 @@ import { SETTINGS_ANNOTATION, settingsDigest, STACK_ANNOTATION } from "../policy
 import { AppConfig, podLabels, resolveApps } from "./apps";
 import { cluster, ClusterInput, createOnlyKeysSet, KUBELOGIN_MODES, kubernetesRanges } from "./cluster";
 import { environment, EnvironmentConfig, packEnvironment, workloads } from "./environment";
-import { ingress, IngressConfig } from "./ingress";
+import { GatewayMode, ingress, IngressConfig } from "./ingress";
 import { EgressGatewayInfo, egressGateway } from "../policy-pack/lib/aks";
 import { mesh, MeshConfig, MtlsException } from "./mesh";
 import { observability, ObservabilityConfig } from "./observability";
@@ -142,6 +142,23 @@ function resolveIngress(raw: unknown, apps: readonly AppConfig[], catalog: Reado
     if (gatewaysOff && raw !== undefined) {
         fail(`${key("mesh")}.ingressGateways`, `switches both the external and the internal gateway off, but ${path} is declared: nothing would serve it; set mesh.ingressGateways.external (or internal): true, or remove ${path}`);
     }
+    const known = [...new Set([...Object.keys(catalog), ...deployed])];
+    const enabled: GatewayMode[] = [...(m.ingressGateways.external ? ["External" as const] : []), ...(m.ingressGateways.internal ? ["Internal" as const] : [])];
+    const gateways: Record<string, GatewayMode[]> = {};
+    for (const [name, choice] of Object.entries(i.gateways)) {
+        if (!known.includes(name)) {
+            fail(`${path}.gateways.${name}`, `"${name}" is not an app; apps: ${known.join(", ")}`);
+        }
+        if (!apps.some((a) => a.spec.name === name && a.spec.ingress.length > 0)) {
+            fail(`${path}.gateways.${name}`, `app "${name}" is not deployed with ingress routes (spec.ingress), so no gateway serves it; remove the entry`);
+        }
+        const wanted: GatewayMode[] = choice === "both" ? ["External", "Internal"] : [choice === "external" ? "External" : "Internal"];
+        const off = wanted.filter((g) => !enabled.includes(g));
+        if (off.length > 0) {
+            fail(`${path}.gateways.${name}`, `"${choice}" needs the ${off.map((g) => g.toLowerCase()).join(" and ")} ingress gateway, which ${key("mesh")}.ingressGateways does not enable; enable it there or choose ${enabled.map((g) => `"${g.toLowerCase()}"`).join(" or ") || "nothing (no gateway is enabled)"}`);
+        }
+        gateways[name] = wanted;
+    }
     for (const [name, host] of Object.entries(i.hosts)) {
         const app = apps.find((a) => a.spec.name === name);
         if (!app) {
@@ -166,6 +183,7 @@ function resolveIngress(raw: unknown, apps: readonly AppConfig[], catalog: Reado
             fail(`${path}.hosts.${name}`, "is required with ingress.tls: the host the certificate covers");
         }
         hosts[name] = i.hosts[name] ?? `${name}.internal`;
+        gateways[name] ??= enabled.slice(0, 1);
     }
     const seen = new Set<string>();
     for (const h of Object.values(hosts)) {
@@ -174,7 +192,7 @@ function resolveIngress(raw: unknown, apps: readonly AppConfig[], catalog: Reado
         }
         seen.add(h);
     }
-    return { hosts, tls: i.tls };
+    return { hosts, gateways: Object.fromEntries(served.map((a) => [a.spec.name, gateways[a.spec.name]])), tls: i.tls };
 }
 
 /** The environment as declared, or for stack files older than the key, inferred from workloads.highAvailability. */
@@ -266,7 +284,7 @@ export function parseStackConfig(stack: string, rawValues: Record<string, unknow
             hint: "an Azure region such as westeurope",
             check: (l) => regionName(l) ? undefined : `${describe(l)} is not an Azure region${closest(l.toLowerCase().replace(/\s+/g, ""), AZURE_REGIONS) ? `; did you mean ${closest(l.toLowerCase().replace(/\s+/g, ""), AZURE_REGIONS)}?` : ""} (regions: az account list-locations -o table; a new one is added in config/regions.ts)`,
         }), values["azure-native:location"], "azure-native:location");
-    const apps = resolveApps(values[key("apps")], catalog, m.revisions);
+    const apps = resolveApps(values[key("apps")], catalog, m.revisions, env.highAvailability);
     checkMtlsExceptions(m.mtlsExceptions, apps);
     const i = resolveIngress(values[key("ingress")], apps, catalog, env, m);
     // Managed Prometheus and Grafana are Azure services: a kubeconfig cluster has them off unless asked for (and then refused).
@@ -337,7 +355,8 @@ export function refusePlaceholders(config: StackConfig, offline = isOffline()): 
 
 /** The policy pack's settings for the stack, from its environment and its mTLS exceptions, with their digest (see stackStamp). */
 export function packSettings(config: StackConfig): {
-    environment: "prod" | "dev"; mtlsExceptions?: MtlsException[]; allowedRevisions?: string[]; proxyRedirection?: "CNIChaining" | "InitContainers"; settingsDigest: string;
+    environment: "prod" | "dev"; mtlsExceptions?: MtlsException[]; allowedRevisions?: string[]; proxyRedirection?: "CNIChaining" | "InitContainers";
+    egressGateways?: { name: string; namespace: string }[]; settingsDigest: string;
 } {
     const exceptions = config.mesh.mtlsExceptions;
     const settings = {
@@ -347,6 +366,8 @@ export function packSettings(config: StackConfig): {
         ...(config.cluster.existing?.kubeconfig ? { allowedRevisions: [...config.mesh.revisions] } : {}),
         // The pack assumes Istio CNI; a mesh on init containers says so, or its namespaces' level is misjudged.
         ...(config.mesh.proxyRedirection !== "CNIChaining" ? { proxyRedirection: config.mesh.proxyRedirection } : {}),
+        // The add-on runs the egress gateway, not the stack: the pack learns it exists from here.
+        ...(config.egressGateway ? { egressGateways: [{ name: config.egressGateway.name, namespace: config.egressGateway.namespace }] } : {}),
     };
     return { ...settings, settingsDigest: settingsDigest(settings) };
 }

@@ -15,6 +15,12 @@ const CLUSTER = "aks-istio-mesh:cluster";
 const MESH = "aks-istio-mesh:mesh";
 const APPS = "aks-istio-mesh:apps";
 const ZERO = "/subscriptions/00000000-0000-0000-0000-000000000000";
+/** A one-service app of a team's own, for calls across apps. */
+const BOARD = {
+    services: [{ name: "web", image: "docker.io/nginxinc/nginx-unprivileged:1.27.3", ports: [{ port: 8080, protocol: "http" }],
+        resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } } }],
+    name: "board",
+};
 
 /**
  * Values users have written that Azure or the API server would refuse later, or that were reported
@@ -218,6 +224,104 @@ const CORPUS: { what: string; edit: (c: Config) => void; key: string; says: RegE
     { what: "a host for no app at all", edit: (c) => { c["aks-istio-mesh:ingress"].hosts.shop = "shop.dev.internal"; }, key: "aks-istio-mesh:ingress.hosts.shop", says: /"shop" is not an app this stack deploys/ },
     { what: "a misspelt region", edit: (c) => { c["azure-native:location"] = "westeurop"; }, key: "azure-native:location", says: /"westeurop" is not an Azure region; did you mean westeurope\?/ },
     { what: "a region that does not exist", edit: (c) => { c["azure-native:location"] = "europe"; }, key: "azure-native:location", says: /"europe" is not an Azure region/ },
+    {
+        what: "a call into an app the stack does not deploy",
+        edit: (c) => { c[APPS] = ["pets", { name: "board", spec: { ...BOARD, calls: [{ from: "web", to: "bookinfo/ratings", port: 9080 }] } }]; },
+        key: `${APPS}[1].spec.calls[0].to`, says: /"bookinfo\/ratings" calls app "bookinfo", which the stack does not deploy; apps: pets, board/,
+    },
+    {
+        what: "a call into another app's service that does not exist",
+        edit: (c) => { c[APPS] = ["pets", { name: "board", spec: { ...BOARD, calls: [{ from: "web", to: "pets/storefront", port: 8080 }] } }]; },
+        key: `${APPS}[1].spec.calls[0].to`, says: /"storefront" is not a service of pets; services: store-front/,
+    },
+    {
+        what: "a call into another app on a port its service lacks",
+        edit: (c) => { c[APPS] = ["pets", { name: "board", spec: { ...BOARD, calls: [{ from: "web", to: "pets/store-front", port: 80 }] } }]; },
+        key: `${APPS}[1].spec.calls[0].to`, says: /pets\/store-front has no port 80; its ports: 8080/,
+    },
+    {
+        what: "a call with two slashes",
+        edit: (c) => { c[APPS] = ["pets", { name: "board", spec: { ...BOARD, calls: [{ from: "web", to: "pets/store-front/v1", port: 8080 }] } }]; },
+        key: `${APPS}[1].spec.calls[0].to`, says: /is not a service name or <app>\/<service>/,
+    },
+    {
+        what: "an external host given as a URL",
+        edit: (c) => { c[APPS] = [{ name: "pets", egress: [{ host: "https://api.github.com", port: 443, protocol: "https", from: ["store-front"] }] }]; },
+        key: `${APPS}[0].egress[0].host`, says: /is not a DNS name/,
+    },
+    {
+        what: "an external host as a wildcard",
+        edit: (c) => { c[APPS] = [{ name: "pets", egress: [{ host: "*.blob.core.windows.net", port: 443, protocol: "https", from: ["store-front"] }] }]; },
+        key: `${APPS}[0].egress[0].host`, says: /is a wildcard; name each host/,
+    },
+    {
+        what: "an external host that is a cluster Service",
+        edit: (c) => { c[APPS] = [{ name: "pets", egress: [{ host: "ratings.bookinfo.svc.cluster.local", port: 9080, protocol: "http", from: ["store-front"] }] }]; },
+        key: `${APPS}[0].egress[0].host`, says: /is a cluster Service, not an external host/,
+    },
+    {
+        what: "an external host without a protocol",
+        edit: (c) => { c[APPS] = [{ name: "pets", egress: [{ host: "api.github.com", port: 443, from: ["store-front"] }] }]; },
+        key: `${APPS}[0].egress[0].protocol`, says: /is required; one of http, https, tls/,
+    },
+    {
+        what: "an external host called by a service the app lacks",
+        edit: (c) => { c[APPS] = [{ name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["frontend"] }] }]; },
+        key: `${APPS}[0].egress[0].from[0]`, says: /"frontend" is not a service of pets/,
+    },
+    {
+        what: "TLS origination on the TLS port itself",
+        edit: (c) => { c[APPS] = [{ name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "http", originateTls: true, from: ["store-front"] }] }]; },
+        key: `${APPS}[0].egress[0].port`, says: /is the port the mesh opens TLS on/,
+    },
+    {
+        what: "TLS origination for TLS the caller already speaks",
+        edit: (c) => { c[APPS] = [{ name: "pets", egress: [{ host: "db.example.org", port: 5432, protocol: "tls", originateTls: true, from: ["order-service"] }] }]; },
+        key: `${APPS}[0].egress[0].originateTls`, says: /needs protocol http/,
+    },
+    {
+        what: "autoscaling beside a fixed replica count",
+        edit: (c) => { c[APPS] = [{ name: "board", spec: { ...BOARD, services: [{ ...BOARD.services[0], replicas: 2, autoscaling: { minReplicas: 2, maxReplicas: 4, cpuUtilization: 70 } }] } }]; },
+        key: `${APPS}[0].spec.services[0].autoscaling`, says: /replicas would fight over the replica count/,
+    },
+    {
+        what: "autoscaling without a CPU target",
+        edit: (c) => { c[APPS] = [{ name: "board", spec: { ...BOARD, services: [{ ...BOARD.services[0], autoscaling: { minReplicas: 2, maxReplicas: 4 } }] } }]; },
+        key: `${APPS}[0].spec.services[0].autoscaling.cpuUtilization`, says: /must be an integer from 1 to 100; got nothing/,
+    },
+    {
+        what: "a persistent volume on a Deployment",
+        edit: (c) => { c[APPS] = [{ name: "board", spec: { ...BOARD, services: [{ ...BOARD.services[0], volumeClaims: [{ name: "data", mountPath: "/data", size: "1Gi" }] }] } }]; },
+        key: `${APPS}[0].spec.services[0].volumeClaims`, says: /needs workload: StatefulSet/,
+    },
+    {
+        what: "an app on the internal ingress gateway the mesh does not enable",
+        edit: (c) => { c["aks-istio-mesh:ingress"].gateways = { bookinfo: "internal" }; },
+        key: "aks-istio-mesh:ingress.gateways.bookinfo", says: /"internal" needs the internal ingress gateway, which aks-istio-mesh:mesh\.ingressGateways does not enable/,
+    },
+    {
+        what: "an ingress gateway choice spelt as the add-on's mode",
+        edit: (c) => { c["aks-istio-mesh:ingress"].gateways = { pets: "External" }; },
+        key: "aks-istio-mesh:ingress.gateways.pets", says: /"External" is not allowed; allowed: external, internal, both/,
+    },
+    {
+        what: "a route requiring a token without an issuer",
+        edit: (c) => { c[APPS] = [{ name: "board", spec: { ...BOARD, ingress: [{ service: "web", port: 8080, paths: [{ match: "prefix", path: "/" }], requireAuth: true }] } }]; },
+        key: `${APPS}[0].spec.ingress[0].requireAuth`, says: /needs an issuer/,
+    },
+    {
+        what: "JSON Web Keys fetched over plain HTTP",
+        edit: (c) => { c[APPS] = [{ name: "board", spec: { ...BOARD, auth: { issuer: "https://id.example.org/", jwksUri: "http://id.example.org/keys" }, ingress: [{ service: "web", port: 8080, paths: [{ match: "prefix", path: "/" }], requireAuth: true }] } }]; },
+        key: `${APPS}[0].spec.auth.jwksUri`, says: /is not an https URL/,
+    },
+    {
+        what: "one external host in two apps",
+        edit: (c) => { c[APPS] = [
+            { name: "pets", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["store-front"] }] },
+            { name: "bookinfo", egress: [{ host: "api.github.com", port: 443, protocol: "https", from: ["ratings"] }] },
+        ]; },
+        key: `${APPS}[1].egress[0].host`, says: /is already declared by app pets/,
+    },
 ];
 
 describe("bad config corpus: exit 2, one line naming the key the user must change", () => {

@@ -80,6 +80,14 @@ const BREAKS: Record<string, { stack: "dev" | "prod"; edit: (o: Obj[]) => void; 
     "aks-egress-gateway": { stack: "prod", edit: (o) => { delete find(o, "ManagedCluster", "aks-aks").properties.networkProfile.staticEgressGatewayProfile; } },
     "pod-security-admission": { stack: "dev", edit: (o) => { find(o, "Namespace", "pets").metadata.labels["pod-security.kubernetes.io/enforce"] = "privileged"; } },
     "destination-rule-subset-names": { stack: "dev", edit: (o) => { find(o, "DestinationRule", "reviews").spec.subsets[1].name = "v1"; } },
+    "request-authentication-pairs": { stack: "dev", edit: (o) => {
+        o.push({ apiVersion: "security.istio.io/v1", kind: "RequestAuthentication", metadata: { name: "end-user", namespace: "pets" },
+            spec: { selector: { matchLabels: { app: "store-front" } }, jwtRules: [{ issuer: "https://login.example.com/", jwksUri: "https://login.example.com/keys" }] } });
+    } },
+    "autoscaler-target": { stack: "prod", edit: (o) => {
+        o.push({ apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "reviews-v1", namespace: "bookinfo" },
+            spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "reviews-v1" }, minReplicas: 2, maxReplicas: 4 } });
+    } },
 };
 
 describe("the program's own output under the policy pack", () => {

@@ -25,6 +25,7 @@ const EXEMPTING: Readonly<Record<SettingKey, boolean>> = {
     gatewaySelectors: true,
     proxyRedirection: true,
     settingsDigest: false,
+    egressGateways: true,
 };
 
 /** A table cell: pipes would split it and bare <placeholders> would vanish as HTML on GitHub. */

@@ -46,6 +46,22 @@ export const mtlsExceptionSchema = closed({
 
 export type MtlsException = Readonly<z.infer<typeof mtlsExceptionSchema>>;
 
+/** An egress gateway the add-on runs (`serviceMeshProfile.istio.components.egressGateways[]`), as the rules see it. */
+export const egressGatewaySchema = closed({
+    /** The gateway's name; its ClusterIP Service has this name. */
+    name,
+    namespace: name.default(EGRESS_NAMESPACE),
+    /** Labels of its pods; the add-on labels them `istio: <name>`. */
+    selector: z.record(z.string(), z.string()).optional(),
+});
+
+export type EgressGatewaySetting = z.output<typeof egressGatewaySchema>;
+
+/** Pod labels of an egress gateway: its selector, else the add-on's `istio: <name>`. */
+export function egressGatewayLabels(g: EgressGatewaySetting): Record<string, string> {
+    return g.selector ?? { istio: g.name };
+}
+
 const stringList = (description: string, def: readonly string[]) => z.array(name).default(() => [...def]).describe(description);
 
 /** The settings every rule may read: schema, description and default, in one place. */
@@ -76,6 +92,8 @@ export const SETTINGS = {
         "Values of the `istio` label a Gateway selector may use (the AKS ingress gateways by default).",
         Object.values(INGRESS_GATEWAYS).map((g) => g.selector.istio),
     ),
+    egressGateways: z.array(egressGatewaySchema).default(() => []).describe(
+        "The AKS add-on egress gateways the stack routes through: { name, namespace (default aks-istio-egress), selector (default { istio: <name> }) }. Gateways may select them, and their Service and pods count as present though the add-on, not the stack, creates them."),
 } as const;
 
 /** The mesh context every rule reads. */

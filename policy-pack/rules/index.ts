@@ -4,7 +4,7 @@
  */
 import { aksMeshProfile } from "./cluster";
 import { aksDeleteLock, aksEgressGateway, aksMaintenanceWindows, aksMeshCa, aksNodePools, namespacePodSecurity } from "./production";
-import { authorizationDefaultDeny, authorizationPolicySafe } from "./authz";
+import { authorizationDefaultDeny, authorizationPolicySafe, requestAuthenticationPairs } from "./authz";
 import {
     configSchemaFor, enforcementFor, MeshSettings, PackConfig, PackConfigInput, resolvePackConfig, settingsFor, SettingsInput,
 } from "./config";
@@ -29,7 +29,7 @@ import {
     authorizationPolicyAction, destinationRuleSubsetNames, gatewayName, gatewayPortRange, sidecarEgressHosts, virtualServiceRouteAction,
     virtualServiceRouteWeights,
 } from "./webhook";
-import { containerResourceRequests, workloadAvailability, workloadReservedUid, workloadSidecarInjection } from "./workloads";
+import { autoscalerTarget, containerResourceRequests, workloadAvailability, workloadReservedUid, workloadSidecarInjection } from "./workloads";
 
 export * from "./types";
 export { ConfigError } from "../lib/errors";
@@ -62,6 +62,7 @@ export const RULES: readonly Rule[] = [
     envoyFilterPatches,
     authorizationPolicySafe,
     authorizationDefaultDeny,
+    requestAuthenticationPairs,
     authorizationPolicyWorkloads,
     authorizationPolicyAction,
     gatewaySelector,
@@ -90,6 +91,7 @@ export const RULES: readonly Rule[] = [
     aksMeshConfig,
     containerResourceRequests,
     workloadAvailability,
+    autoscalerTarget,
 ];
 
 /** Policy metadata (the README policy table is generated from this). */
