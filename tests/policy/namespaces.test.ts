@@ -45,7 +45,8 @@ describe("policy: namespace-revision-on-cluster", () => {
 });
 
 describe("policy: namespace-reserved", () => {
-    const app = (name: string, labels: Record<string, string> = { "istio.io/rev": "asm-1-30", "app.kubernetes.io/part-of": "shop" }) => (o: Parameters<typeof find>[0]) => { o.push(namespace(name, labels)); };
+    const PSA = { "pod-security.kubernetes.io/enforce": "baseline" };
+    const app = (name: string, labels: Record<string, string> = { "istio.io/rev": "asm-1-30", "app.kubernetes.io/part-of": "shop", ...PSA }) => (o: Parameters<typeof find>[0]) => { o.push(namespace(name, labels)); };
     cases([
         { name: "an app namespace named kube-system is refused", change: app("kube-system"), expect: ["namespace-reserved"] },
         { name: "an app namespace named default is refused", change: app("default"), expect: ["namespace-reserved"] },
@@ -55,7 +56,7 @@ describe("policy: namespace-reserved", () => {
         { name: "an app in Calico's namespace is refused", change: app("calico-system", { "istio-injection": "enabled" }), expect: ["namespace-reserved"] },
         { name: "an app in a namespace the platform lists in systemNamespaces is refused", change: app("platform-tools"), config: { systemNamespaces: ["platform-tools"] }, expect: ["namespace-reserved"] },
         { name: "an app in the program's Kiali namespace is refused", change: app("kiali"), expect: ["namespace-reserved"] },
-        { name: "the program's own Kiali namespace passes", change: app("kiali", { "istio.io/rev": "asm-1-30", "app.kubernetes.io/part-of": "kiali" }), expect: [] },
+        { name: "the program's own Kiali namespace passes", change: app("kiali", { "istio.io/rev": "asm-1-30", "app.kubernetes.io/part-of": "kiali", ...PSA }), expect: [] },
         { name: "a system namespace declared without mesh labels passes", change: app("kube-system", {}), expect: [] },
     ]);
 
