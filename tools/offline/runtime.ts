@@ -14,9 +14,9 @@ import * as os from "os";
 import { ConfigError } from "../../policy-pack/lib/errors";
 import { offlineKubeconfig, offlineMocks } from "./mocks";
 import { OFFLINE_FLAG } from "../../config";
+import { PROGRAM_DIR, ROOT } from "../root";
 
-/** The repository root: where Pulumi.yaml and index.ts live. */
-export const ROOT = path.resolve(__dirname, "..", "..");
+export { ROOT };
 
 /** The project's stacks: one per Pulumi.<stack>.yaml, so a stack file added is a stack. */
 export function stackNames(root = ROOT): string[] {
@@ -248,9 +248,10 @@ export async function runProgram(opts: { stack: string; configFile?: string; val
     (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
     Error.stackTraceLimit = 4;
     try {
-        // The program is loaded like the CLI loads it: a plain require of the entry module.
+        // The program is loaded like the CLI loads it: a plain require of the entry module (index.ts, or
+        // dist/index.js beside the compiled tools).
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const program = require(path.join(root, "index.ts")) as Record<string, unknown>;
+        const program = require(path.join(opts.root ?? PROGRAM_DIR, "index")) as Record<string, unknown>;
         const outputs = await resolveOutputs(program);
         await waitForRPCs();
         return { project: loaded.project, stack: opts.stack, resources: monitor.records, outputs };

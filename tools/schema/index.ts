@@ -18,16 +18,17 @@ import type { KubeObject } from "../../policy-pack/rules/types";
 import { CelProgram, CelSchema, compileRule, firstLine, toCelValue } from "./cel";
 import { Finding, SchemaError, pointer } from "./finding";
 import { validateMetadata } from "./metadata";
+import { ROOT } from "../root";
 
 export type { SchemaError, SchemaRule } from "./finding";
 
 const BUNDLE_FILE = "crd-all.gen.yaml";
 
 /** Where `npm run schemas:fetch` puts the bundles (git-ignored). */
-export const FETCHED_SCHEMA_DIR = path.resolve(__dirname, "..", "..", "schemas", "istio");
+export const FETCHED_SCHEMA_DIR = path.join(ROOT, "schemas", "istio");
 
 /** Bundles kept beside the repository (`shared/schemas/istio`), on machines that have them. */
-export const SHARED_SCHEMA_DIR = path.resolve(__dirname, "..", "..", "..", "shared", "schemas", "istio");
+export const SHARED_SCHEMA_DIR = path.resolve(ROOT, "..", "shared", "schemas", "istio");
 
 /**
  * Where Istio schema bundles live: `$AKS_ISTIO_MESH_SCHEMAS`, else the fetched ones, else
@@ -70,7 +71,7 @@ interface CrdDocument {
     };
 }
 
-const CACHE_DIR = path.resolve(__dirname, "..", "..", "node_modules", ".cache", "aks-istio-mesh");
+const CACHE_DIR = path.join(ROOT, "node_modules", ".cache", "aks-istio-mesh");
 
 /**
  * The bundle's documents, cached as JSON under node_modules/.cache by content hash: parsing the
