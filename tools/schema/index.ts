@@ -77,9 +77,8 @@ const CACHE_DIR = path.join(ROOT, "node_modules", ".cache", "aks-istio-mesh");
  * The bundle's documents, cached as JSON under node_modules/.cache by content hash: parsing the
  * ~0.9 MB of YAML took a third of an offline preview's fixed cost. The cache is best effort.
  */
-function readCrds(file: string): (CrdDocument | null)[] {
-    const text = fs.readFileSync(file, "utf8");
-    const cache = path.join(CACHE_DIR, `crds-${createHash("sha256").update(text).digest("hex").slice(0, 16)}.json`);
+function readCrds(file: string, text: string, digest: string): (CrdDocument | null)[] {
+    const cache = path.join(CACHE_DIR, `crds-${digest}.json`);
     try {
         return JSON.parse(fs.readFileSync(cache, "utf8"));
     } catch {
@@ -100,13 +99,24 @@ function readCrds(file: string): (CrdDocument | null)[] {
     return docs;
 }
 
+/**
+ * Bundles this process has loaded, by directory and content: previewing several stacks compiles each kind's
+ * validator once (validators hang off the bundle), not once per stack.
+ */
+const loadedBundles = new Map<string, SchemaBundle>();
+
 /** Loads `<dir>/crd-all.gen.yaml`; undefined when the file is absent (callers say "no schema bundle found"). */
 export function loadSchemaBundle(dir: string): SchemaBundle | undefined {
     const file = path.join(dir, BUNDLE_FILE);
     if (!fs.existsSync(file)) return undefined;
+    const text = fs.readFileSync(file, "utf8");
+    const digest = createHash("sha256").update(text).digest("hex").slice(0, 16);
+    const key = `${path.resolve(dir)}:${digest}`;
+    const known = loadedBundles.get(key);
+    if (known) return known;
     const schemas = new Map<string, AnySchemaObject>();
     const servedVersions = new Map<string, string[]>();
-    for (const crd of readCrds(file)) {
+    for (const crd of readCrds(file, text, digest)) {
         const group = crd?.spec?.group;
         const kind = crd?.spec?.names?.kind;
         if (crd?.kind !== "CustomResourceDefinition" || !group || !kind) continue;
@@ -117,7 +127,9 @@ export function loadSchemaBundle(dir: string): SchemaBundle | undefined {
             servedVersions.set(`${group}/${kind}`, [...(servedVersions.get(`${group}/${kind}`) ?? []), version.name]);
         }
     }
-    return { istioVersion: path.basename(path.resolve(dir)), dir, schemas, servedVersions };
+    const bundle = { istioVersion: path.basename(path.resolve(dir)), dir, schemas, servedVersions };
+    loadedBundles.set(key, bundle);
+    return bundle;
 }
 
 // ---------------------------------------------------------------------------------------------------------
