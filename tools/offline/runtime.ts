@@ -13,7 +13,7 @@ import { parse } from "yaml";
 import * as os from "os";
 import { ConfigError } from "../../policy-pack/lib/errors";
 import { offlineKubeconfig, offlineMocks } from "./mocks";
-import { OFFLINE_FLAG } from "../../config";
+import type * as ProgramConfig from "../../config";
 import { PROGRAM_DIR, ROOT } from "../root";
 
 export { ROOT };
@@ -227,8 +227,6 @@ export async function runProgram(opts: { stack: string; configFile?: string; val
     // Swap in the recording monitor without resetting the feature flags setMocks just set.
     getStore().settings.monitor = monitor;
     pulumi.runtime.setAllConfig(toConfigStrings(values), loaded.secretKeys);
-    // Tells the program it runs offline (example values allowed); `asRealEngine` lets tests see what a real run refuses.
-    (globalThis as Record<symbol, unknown>)[OFFLINE_FLAG] = !opts.asRealEngine;
     // A kubeconfig cluster (cluster.existing.kubeconfig without a path) reads $KUBECONFIG: offline it gets a
     // stand-in without credentials, never the user's own.
     const userKubeconfig = process.env.KUBECONFIG;
@@ -239,13 +237,19 @@ export async function runProgram(opts: { stack: string; configFile?: string; val
             delete require.cache[id];
         }
     }
-    // The SDK captures a stack trace for every promise and resource (debugging aids the mock run
-    // never reads); with source maps on (tsx turns them on) each capture maps every frame, most of
-    // the run time. While the program runs, traces stay short and unmapped.
+    // Tells the program it runs offline (example values allowed); `asRealEngine` lets tests see what a real run refuses.
+    // Required after the purge, so the program finds this copy of config/ loaded rather than loading it twice.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { OFFLINE_FLAG } = require("../../config") as typeof ProgramConfig;
+    (globalThis as Record<symbol, unknown>)[OFFLINE_FLAG] = !opts.asRealEngine;
+    // The SDK captures and formats a stack trace for every promise and resource (debugging aids the
+    // mock run never reads); with source maps on (tsx turns them on) each capture maps every frame,
+    // most of the run time. While the program runs, traces stay short, unmapped and unformatted
+    // (the error's own line only); an error that escapes is formatted in full when first printed.
     const { prepareStackTrace, stackTraceLimit } = Error;
     const sourceMaps = process.sourceMapsEnabled;
     process.setSourceMapsEnabled(false);
-    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+    Error.prepareStackTrace = (error: Error) => String(error);
     Error.stackTraceLimit = 4;
     try {
         // The program is loaded like the CLI loads it: a plain require of the entry module (index.ts, or
