@@ -11,8 +11,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "../policy-pack/lib/errors";
 import { POLICIES, SETTINGS, SettingKey } from "../policy-pack/rules";
+import { ROOT } from "./root";
 
-export const PACK_README = path.resolve(__dirname, "..", "policy-pack", "README.md");
+export const PACK_README = path.join(ROOT, "policy-pack", "README.md");
 
 /** How each setting can take an object out of a policy's reach; settings that only locate things exempt nothing. */
 const EXEMPTING: Readonly<Record<SettingKey, boolean>> = {

@@ -123,7 +123,6 @@ describe("policy:check (YAML front door)", () => {
     });
 
     it("sets the process exit code and prints no stack trace when run as a command", function () {
-        this.timeout(30000);
         const cli = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "tools/policy-check.ts", ...args], { cwd: ROOT, encoding: "utf8" });
         const bad = cli("--json", yaml("bad"));
         assert.strictEqual(bad.status, 1, bad.stderr);

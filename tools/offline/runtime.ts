@@ -13,11 +13,11 @@ import { parse } from "yaml";
 import * as os from "os";
 import { ConfigError } from "../../policy-pack/lib/errors";
 import { offlineKubeconfig, offlineMocks } from "./mocks";
-import { OFFLINE_FLAG } from "../../config";
 import { unknownKey } from "../../config/schema";
+import type * as ProgramConfig from "../../config";
+import { PROGRAM_DIR, ROOT } from "../root";
 
-/** The repository root: where Pulumi.yaml and index.ts live. */
-export const ROOT = path.resolve(__dirname, "..", "..");
+export { ROOT };
 
 /** The project's stacks: one per Pulumi.<stack>.yaml, so a stack file added is a stack. */
 export function stackNames(root = ROOT): string[] {
@@ -236,8 +236,6 @@ export async function runProgram(opts: { stack: string; configFile?: string; val
     // Swap in the recording monitor without resetting the feature flags setMocks just set.
     getStore().settings.monitor = monitor;
     pulumi.runtime.setAllConfig(toConfigStrings(values), loaded.secretKeys);
-    // Tells the program it runs offline (example values allowed); `asRealEngine` lets tests see what a real run refuses.
-    (globalThis as Record<symbol, unknown>)[OFFLINE_FLAG] = !opts.asRealEngine;
     // A kubeconfig cluster (cluster.existing.kubeconfig without a path) reads $KUBECONFIG: offline it gets a
     // stand-in without credentials, never the user's own.
     const userKubeconfig = process.env.KUBECONFIG;
@@ -248,18 +246,25 @@ export async function runProgram(opts: { stack: string; configFile?: string; val
             delete require.cache[id];
         }
     }
-    // The SDK captures a stack trace for every promise and resource (debugging aids the mock run
-    // never reads); with source maps on (tsx turns them on) each capture maps every frame, most of
-    // the run time. While the program runs, traces stay short and unmapped.
+    // Tells the program it runs offline (example values allowed); `asRealEngine` lets tests see what a real run refuses.
+    // Required after the purge, so the program finds this copy of config/ loaded rather than loading it twice.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { OFFLINE_FLAG } = require("../../config") as typeof ProgramConfig;
+    (globalThis as Record<symbol, unknown>)[OFFLINE_FLAG] = !opts.asRealEngine;
+    // The SDK captures and formats a stack trace for every promise and resource (debugging aids the
+    // mock run never reads); with source maps on (tsx turns them on) each capture maps every frame,
+    // most of the run time. While the program runs, traces stay short, unmapped and unformatted
+    // (the error's own line only); an error that escapes is formatted in full when first printed.
     const { prepareStackTrace, stackTraceLimit } = Error;
     const sourceMaps = process.sourceMapsEnabled;
     process.setSourceMapsEnabled(false);
-    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+    Error.prepareStackTrace = (error: Error) => String(error);
     Error.stackTraceLimit = 4;
     try {
-        // The program is loaded like the CLI loads it: a plain require of the entry module.
+        // The program is loaded like the CLI loads it: a plain require of the entry module (index.ts, or
+        // dist/index.js beside the compiled tools).
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const program = require(path.join(root, "index.ts")) as Record<string, unknown>;
+        const program = require(path.join(opts.root ?? PROGRAM_DIR, "index")) as Record<string, unknown>;
         const outputs = await resolveOutputs(program);
         await waitForRPCs();
         return { project: loaded.project, stack: opts.stack, resources: monitor.records, outputs };

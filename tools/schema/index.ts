@@ -18,16 +18,17 @@ import type { KubeObject } from "../../policy-pack/rules/types";
 import { CelProgram, CelSchema, compileRule, firstLine, toCelValue } from "./cel";
 import { Finding, SchemaError, pointer } from "./finding";
 import { validateMetadata } from "./metadata";
+import { ROOT } from "../root";
 
 export type { SchemaError, SchemaRule } from "./finding";
 
 const BUNDLE_FILE = "crd-all.gen.yaml";
 
 /** Where `npm run schemas:fetch` puts the bundles (git-ignored). */
-export const FETCHED_SCHEMA_DIR = path.resolve(__dirname, "..", "..", "schemas", "istio");
+export const FETCHED_SCHEMA_DIR = path.join(ROOT, "schemas", "istio");
 
 /** Bundles kept beside the repository (`shared/schemas/istio`), on machines that have them. */
-export const SHARED_SCHEMA_DIR = path.resolve(__dirname, "..", "..", "..", "shared", "schemas", "istio");
+export const SHARED_SCHEMA_DIR = path.resolve(ROOT, "..", "shared", "schemas", "istio");
 
 /**
  * Where Istio schema bundles live: `$AKS_ISTIO_MESH_SCHEMAS`, else the fetched ones, else
@@ -70,15 +71,14 @@ interface CrdDocument {
     };
 }
 
-const CACHE_DIR = path.resolve(__dirname, "..", "..", "node_modules", ".cache", "aks-istio-mesh");
+const CACHE_DIR = path.join(ROOT, "node_modules", ".cache", "aks-istio-mesh");
 
 /**
  * The bundle's documents, cached as JSON under node_modules/.cache by content hash: parsing the
  * ~0.9 MB of YAML took a third of an offline preview's fixed cost. The cache is best effort.
  */
-function readCrds(file: string): (CrdDocument | null)[] {
-    const text = fs.readFileSync(file, "utf8");
-    const cache = path.join(CACHE_DIR, `crds-${createHash("sha256").update(text).digest("hex").slice(0, 16)}.json`);
+function readCrds(file: string, text: string, digest: string): (CrdDocument | null)[] {
+    const cache = path.join(CACHE_DIR, `crds-${digest}.json`);
     try {
         return JSON.parse(fs.readFileSync(cache, "utf8"));
     } catch {
@@ -99,13 +99,24 @@ function readCrds(file: string): (CrdDocument | null)[] {
     return docs;
 }
 
+/**
+ * Bundles this process has loaded, by directory and content: previewing several stacks compiles each kind's
+ * validator once (validators hang off the bundle), not once per stack.
+ */
+const loadedBundles = new Map<string, SchemaBundle>();
+
 /** Loads `<dir>/crd-all.gen.yaml`; undefined when the file is absent (callers say "no schema bundle found"). */
 export function loadSchemaBundle(dir: string): SchemaBundle | undefined {
     const file = path.join(dir, BUNDLE_FILE);
     if (!fs.existsSync(file)) return undefined;
+    const text = fs.readFileSync(file, "utf8");
+    const digest = createHash("sha256").update(text).digest("hex").slice(0, 16);
+    const key = `${path.resolve(dir)}:${digest}`;
+    const known = loadedBundles.get(key);
+    if (known) return known;
     const schemas = new Map<string, AnySchemaObject>();
     const servedVersions = new Map<string, string[]>();
-    for (const crd of readCrds(file)) {
+    for (const crd of readCrds(file, text, digest)) {
         const group = crd?.spec?.group;
         const kind = crd?.spec?.names?.kind;
         if (crd?.kind !== "CustomResourceDefinition" || !group || !kind) continue;
@@ -116,7 +127,9 @@ export function loadSchemaBundle(dir: string): SchemaBundle | undefined {
             servedVersions.set(`${group}/${kind}`, [...(servedVersions.get(`${group}/${kind}`) ?? []), version.name]);
         }
     }
-    return { istioVersion: path.basename(path.resolve(dir)), dir, schemas, servedVersions };
+    const bundle = { istioVersion: path.basename(path.resolve(dir)), dir, schemas, servedVersions };
+    loadedBundles.set(key, bundle);
+    return bundle;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -230,22 +243,65 @@ function newAjv(): Ajv {
 
 interface Compiled {
     ajv: Ajv;
+    /** Each kind's strict root schema, made once. */
+    roots: Map<string, AnySchemaObject>;
+    /** Validators by kind and the part of its schema they were compiled for. */
     validators: Map<string, ValidateFunction>;
 }
 
 // One ajv per bundle; each kind compiles on first use (most meshes use a handful of the 33 kind versions).
 const compiledByBundle = new WeakMap<SchemaBundle, Compiled>();
 
-function validatorFor(bundle: SchemaBundle, key: string, schema: AnySchemaObject): ValidateFunction {
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The part of a (strict) schema that `values`, every value found at its place, can reach: a property none of
+ * them has is left out, with everything under it. What remains judges those values exactly as the whole schema
+ * would (a property that is absent is never checked, `required` and the closing `additionalProperties: false`
+ * stay where they are, CEL rules still see the whole value), and compiles in a fraction of the time: an Istio
+ * kind's schema is large and an object uses little of it.
+ */
+function reachable(schema: AnySchemaObject, values: readonly unknown[]): AnySchemaObject {
+    const out: AnySchemaObject = { ...schema };
+    const objects = values.filter(isObject);
+    if (isObject(schema.properties)) {
+        const properties: Record<string, AnySchemaObject> = {};
+        for (const [key, sub] of Object.entries(schema.properties as Record<string, AnySchemaObject>)) {
+            const present = objects.filter((o) => Object.hasOwn(o, key)).map((o) => o[key]);
+            if (present.length > 0) properties[key] = reachable(sub, present);
+        }
+        out.properties = properties;
+    }
+    if (isObject(schema.items)) out.items = reachable(schema.items, values.filter(Array.isArray).flat());
+    if (isObject(schema.additionalProperties)) {
+        const named = new Set(Object.keys(schema.properties ?? {}));
+        out.additionalProperties = reachable(schema.additionalProperties, objects.flatMap((o) => Object.entries(o).filter(([k]) => !named.has(k)).map(([, v]) => v)));
+    }
+    for (const key of SUBSCHEMA_LISTS) {
+        if (Array.isArray(schema[key])) out[key] = (schema[key] as AnySchemaObject[]).map((sub) => reachable(sub, values));
+    }
+    if (isObject(schema.not)) out.not = reachable(schema.not, values);
+    return out;
+}
+
+/** The validator of one kind for the objects of that kind being checked together (`peers`, in wire form). */
+function validatorFor(bundle: SchemaBundle, key: string, schema: AnySchemaObject, peers: readonly unknown[]): ValidateFunction {
     let compiled = compiledByBundle.get(bundle);
     if (!compiled) {
-        compiled = { ajv: newAjv(), validators: new Map() };
+        compiled = { ajv: newAjv(), roots: new Map(), validators: new Map() };
         compiledByBundle.set(bundle, compiled);
     }
-    let validator = compiled.validators.get(key);
+    let root = compiled.roots.get(key);
+    if (!root) {
+        root = rootSchema(schema);
+        compiled.roots.set(key, root);
+    }
+    const part = reachable(root, peers);
+    const id = `${key}\n${JSON.stringify(part)}`;
+    let validator = compiled.validators.get(id);
     if (!validator) {
-        validator = compiled.ajv.compile(rootSchema(schema));
-        compiled.validators.set(key, validator);
+        validator = compiled.ajv.compile(part);
+        compiled.validators.set(id, validator);
     }
     return validator;
 }
@@ -326,18 +382,18 @@ function splitApiVersion(apiVersion: string): { group: string; version: string }
     return slash < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 }
 
-function validateOne(object: KubeObject, bundle: SchemaBundle): Finding[] {
+function validateOne(object: KubeObject, wire: Record<string, unknown>, bundle: SchemaBundle, peers: ReadonlyMap<string, unknown[]>): Finding[] {
     const { group, version } = splitApiVersion(object.apiVersion ?? "");
     const kind = object.kind ?? "";
-    const schema = bundle.schemas.get(`${group}/${version}/${kind}`);
+    const key = `${group}/${version}/${kind}`;
+    const schema = bundle.schemas.get(key);
     if (!schema) {
         const served = bundle.servedVersions.get(`${group}/${kind}`);
         const alternatives = served ? ` (served: ${served.map((v) => `${group}/${v}`).join(", ")})` : "";
         const message = `no such kind in Istio ${bundle.istioVersion}: ${object.apiVersion} ${kind}${alternatives}`;
         return [{ path: "", rule: "schema", message }];
     }
-    const wire = wireForm(object) as Record<string, unknown>;
-    const validator = validatorFor(bundle, `${group}/${version}/${kind}`, schema);
+    const validator = validatorFor(bundle, key, schema, peers.get(key) ?? [wire]);
     const findings = validator(wire) ? [] : schemaFindings(validator.errors ?? []);
     return [...findings, ...validateMetadata(wire.metadata)];
 }
@@ -346,10 +402,18 @@ function validateOne(object: KubeObject, bundle: SchemaBundle): Finding[] {
  * Validates Istio objects (any group ending in `istio.io`) the way the API server would; other objects are left to their own checks. An Istio kind the bundle does not serve is an error.
  */
 export function validateObjects(objects: KubeObject[], bundle: SchemaBundle): SchemaError[] {
-    return objects
-        .filter((o) => /(^|\.)istio\.io$/.test(splitApiVersion(o.apiVersion ?? "").group))
-        .flatMap((object) =>
-            validateOne(object, bundle).map((finding) => ({
+    const istio = objects.filter((o) => /(^|\.)istio\.io$/.test(splitApiVersion(o.apiVersion ?? "").group));
+    const wires = istio.map((o) => wireForm(o) as Record<string, unknown>);
+    // Objects of one kind share a validator, compiled for the fields they use.
+    const peers = new Map<string, unknown[]>();
+    istio.forEach((o, i) => {
+        const { group, version } = splitApiVersion(o.apiVersion ?? "");
+        const key = `${group}/${version}/${o.kind ?? ""}`;
+        peers.set(key, [...(peers.get(key) ?? []), wires[i]]);
+    });
+    return istio
+        .flatMap((object, i) =>
+            validateOne(object, wires[i], bundle, peers).map((finding) => ({
                 apiVersion: object.apiVersion ?? "",
                 kind: object.kind ?? "",
                 ...(object.metadata?.namespace !== undefined && { namespace: object.metadata.namespace }),
