@@ -26,6 +26,10 @@ import {
     authorizationPolicyAction, destinationRuleSubsetNames, gatewayName, gatewayPortRange, sidecarEgressHosts, virtualServiceRouteAction,
     virtualServiceRouteWeights,
 } from "./webhook";
+import {
+    authorizationPolicyIstiod, destinationRuleIstiod, envoyFilterIstiod, gatewayIstiod, peerAuthenticationIstiod, requestAuthenticationIstiod,
+    serviceEntryIstiod, sidecarIstiod, telemetryIstiod, virtualServiceIstiod,
+} from "./istiod";
 import { containerResourceRequests, workloadAvailability, workloadReservedUid, workloadSidecarInjection } from "./workloads";
 
 export * from "./types";
@@ -75,6 +79,16 @@ export const RULES: readonly Rule[] = [
     workloadSelectorMatches,
     sidecarEgressHosts,
     aksMeshConfig,
+    virtualServiceIstiod,
+    gatewayIstiod,
+    sidecarIstiod,
+    destinationRuleIstiod,
+    authorizationPolicyIstiod,
+    requestAuthenticationIstiod,
+    peerAuthenticationIstiod,
+    serviceEntryIstiod,
+    envoyFilterIstiod,
+    telemetryIstiod,
     containerResourceRequests,
     workloadAvailability,
 ];

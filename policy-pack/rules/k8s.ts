@@ -101,6 +101,7 @@ export const GK = {
     envoyFilter: `${NETWORKING}/EnvoyFilter`,
     peerAuthentication: `${SECURITY}/PeerAuthentication`,
     authorizationPolicy: `${SECURITY}/AuthorizationPolicy`,
+    requestAuthentication: `${SECURITY}/RequestAuthentication`,
     telemetry: "telemetry.istio.io/Telemetry",
     managedCluster: "containerservice.azure.com/ManagedCluster",
 } as const;
