@@ -65,7 +65,7 @@ const BREAKS: Record<string, { stack: "dev" | "prod"; edit: (o: Obj[]) => void }
     "sidecar-egress-hosts": { stack: "dev", edit: (o) => { find(o, "Sidecar", "default", "pets").spec.egress[0].hosts = []; } },
     "destination-rule-subset-names": { stack: "dev", edit: (o) => { find(o, "DestinationRule", "reviews").spec.subsets[1].name = "v1"; } },
     // The rest of istiod's validation (policy-pack/rules/istiod.ts).
-    "virtual-service-istiod": { stack: "dev", edit: (o) => { find(o, "VirtualService", "reviews").spec.http[1].timeout = "100ms"; } },
+    "virtual-service-istiod": { stack: "dev", edit: (o) => { find(o, "VirtualService", "reviews").spec.http[1].timeout = "0.5ms"; } },
     "gateway-istiod": { stack: "dev", edit: (o) => { find(o, "Gateway", "mesh-ingress").spec.servers[0].port.protocol = "HTTP3"; } },
     "sidecar-istiod": { stack: "dev", edit: (o) => { find(o, "Sidecar", "default", "pets").spec.egress[0].hosts.push("rabbitmq.pets.svc.cluster.local"); } },
     "destination-rule-istiod": { stack: "prod", edit: (o) => {
@@ -78,6 +78,9 @@ const BREAKS: Record<string, { stack: "dev" | "prod"; edit: (o: Obj[]) => void }
     "peer-authentication-istiod": { stack: "dev", edit: (o) => { find(o, "PeerAuthentication", "default", "pets").spec.portLevelMtls = { 8080: { mode: "STRICT" } }; } },
     "service-entry-istiod": { stack: "dev", edit: (o) => { find(o, "ServiceEntry", "azure-monitor-query").spec.hosts.push("*.monitor.azure.com"); } },
     "envoy-filter-istiod": { stack: "dev", edit: (o) => { delete find(o, "EnvoyFilter", "productpage-local-ratelimit").spec.configPatches[0].applyTo; } },
+    "workload-entry-istiod": { stack: "dev", edit: (o) => {
+        o.push({ apiVersion: "networking.istio.io/v1", kind: "WorkloadEntry", metadata: { name: "vm", namespace: "pets" }, spec: { ports: { http: 8080 } } });
+    } },
     "telemetry-istiod": { stack: "dev", edit: (o) => { find(o, "Telemetry", "mesh-default").spec.accessLogging[0].filter = { expression: "response.code >= " }; } },
 };
 

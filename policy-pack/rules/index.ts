@@ -28,7 +28,7 @@ import {
 } from "./webhook";
 import {
     authorizationPolicyIstiod, destinationRuleIstiod, envoyFilterIstiod, gatewayIstiod, peerAuthenticationIstiod, requestAuthenticationIstiod,
-    serviceEntryIstiod, sidecarIstiod, telemetryIstiod, virtualServiceIstiod,
+    serviceEntryIstiod, sidecarIstiod, telemetryIstiod, virtualServiceIstiod, workloadEntryIstiod,
 } from "./istiod";
 import { containerResourceRequests, workloadAvailability, workloadReservedUid, workloadSidecarInjection } from "./workloads";
 
@@ -89,6 +89,7 @@ export const RULES: readonly Rule[] = [
     serviceEntryIstiod,
     envoyFilterIstiod,
     telemetryIstiod,
+    workloadEntryIstiod,
     containerResourceRequests,
     workloadAvailability,
 ];

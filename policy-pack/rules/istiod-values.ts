@@ -83,31 +83,51 @@ export function portError(n: unknown): string | undefined {
     return typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 65535 ? undefined : `port number ${String(n)} is outside 1-65535`;
 }
 
-const DURATION = /^(-)?([0-9]+)(?:\.([0-9]{1,9}))?s$/;
-
-/** Nanoseconds of a protobuf JSON duration (`1.5s`); undefined when it is not one (istiod cannot even decode it). */
-export function durationNanos(v: unknown): bigint | undefined {
-    if (typeof v !== "string") return undefined;
-    const m = DURATION.exec(v);
-    if (!m) return undefined;
-    const nanos = BigInt(m[2]) * 1_000_000_000n + BigInt((m[3] ?? "").padEnd(9, "0"));
-    return m[1] ? -nanos : nanos;
-}
+const UNIT_NANOS: Record<string, bigint> = {
+    ns: 1n, us: 1_000n, "\u00b5s": 1_000n, "\u03bcs": 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n,
+};
+const DURATION_PART = /([0-9]*)(?:\.([0-9]*))?([a-z\u00b5\u03bc]+)/y;
 
 /**
- * istiod's rule for most durations: at least 1ms, in whole milliseconds. A value that is not a protobuf
- * duration string (`100ms`, `1m`) is refused while decoding, before any rule runs.
+ * Nanoseconds of a duration as istiod decodes it (Go's time.ParseDuration: `1.5s`, `100ms`, `1m30s`, a bare
+ * `0`); undefined when it cannot be decoded at all.
+ */
+export function durationNanos(v: unknown): bigint | undefined {
+    if (typeof v !== "string" || v === "") return undefined;
+    let rest = v;
+    const negative = rest.startsWith("-");
+    if (rest.startsWith("-") || rest.startsWith("+")) rest = rest.slice(1);
+    if (rest === "0") return 0n;
+    if (rest === "") return undefined;
+    let total = 0n;
+    DURATION_PART.lastIndex = 0;
+    while (DURATION_PART.lastIndex < rest.length) {
+        const m = DURATION_PART.exec(rest);
+        if (!m || (m[1] === "" && (m[2] ?? "") === "")) return undefined;
+        const unit = UNIT_NANOS[m[3]];
+        if (unit === undefined) return undefined;
+        const frac = m[2] ?? "";
+        total += BigInt(m[1] || "0") * unit + (frac === "" ? 0n : (BigInt(frac) * unit) / 10n ** BigInt(frac.length));
+    }
+    return negative ? -total : total;
+}
+
+const undecodable = (v: unknown) => `${JSON.stringify(v)} is not a duration istiod can decode (such as "1.5s", "100ms" or "1m")`;
+
+/**
+ * istiod's rule for most durations: at least 1ms, in whole milliseconds. A value it cannot decode (`10`,
+ * `1d`) is refused before any rule runs.
  */
 export function durationError(v: unknown): string | undefined {
     const ns = durationNanos(v);
-    if (ns === undefined) return `${JSON.stringify(v)} is not a duration in seconds such as "1.5s" (istiod decodes protobuf durations)`;
+    if (ns === undefined) return undecodable(v);
     if (ns < 1_000_000n) return `duration ${String(v)} is below 1ms`;
     return ns % 1_000_000n !== 0n ? `duration ${String(v)} is finer than a millisecond` : undefined;
 }
 
 /** Only the decoding (for durations istiod bounds otherwise or not at all). */
 export function durationFormatError(v: unknown): string | undefined {
-    return durationNanos(v) === undefined ? `${JSON.stringify(v)} is not a duration in seconds such as "1.5s" (istiod decodes protobuf durations)` : undefined;
+    return durationNanos(v) === undefined ? undecodable(v) : undefined;
 }
 
 /** Go's regexp (RE2 syntax): no lookaround or backreferences, repeat counts up to 1000. */

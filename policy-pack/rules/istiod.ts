@@ -10,7 +10,7 @@ import {
     knownProtocol, labelMapErrors, matchHeaderNameError, portError, re2Error, requestHeaderSetError, selectorErrors, targetRefErrors,
     wildcardDomainError,
 } from "./istiod-values";
-import { asArray, asRecord, asString, asStrings, at, GK, namespaceOf } from "./k8s";
+import { asArray, asRecord, asString, asStrings, at, GK, namespaceOf, NETWORKING } from "./k8s";
 import { Issue, ResourceRule } from "./rule";
 
 const REFUSED = "istiod's validation (istioctl validate, the validating webhook) refuses the object, so the apply fails";
@@ -449,10 +449,11 @@ export const gatewayIstiod: ResourceRule = {
                 portNames.add(name);
                 const tls = at(s, "tls");
                 if (knownProtocol(protocol) && asRecord(tls) && !isTlsProtocol(protocol)) {
-                    const passthroughHttp = isHttpProtocol(protocol) && at(tls, "httpsRedirect") === true
+                    // An unset mode is PASSTHROUGH: tls: { httpsRedirect: true } on an HTTP server is fine.
+                    const passthrough = ["", "PASSTHROUGH", "AUTO_PASSTHROUGH"].includes(str(at(tls, "mode")))
                         && !["caCertificates", "privateKey", "serverCertificate"].some((k) => str(at(tls, k)) !== "");
                     if (!isHttpProtocol(protocol)) f.add(`${p}.tls`, `a ${protocol} server cannot have TLS settings (only HTTPS/TLS)`);
-                    else if (!passthroughHttp) f.add(`${p}.tls`, "a plain-text HTTP server can only have tls.httpsRedirect");
+                    else if (!passthrough) f.add(`${p}.tls`, "a plain-text HTTP server cannot terminate TLS (only tls.httpsRedirect)");
                 }
             }
             if (bind.startsWith("unix://")) {
@@ -875,9 +876,8 @@ export const authorizationPolicyIstiod: ResourceRule = {
                 f.add(p, "a rule may not be null");
                 return;
             }
-            const from = at(rule, "from");
-            if (Array.isArray(from) && from.length === 0) f.add(`${p}.from`, "may not be an empty list");
-            asArray(from).forEach((fr, j) => {
+            // An empty from/to list decodes to none at all, which istiod accepts.
+            asArray(at(rule, "from")).forEach((fr, j) => {
                 const fp = `${p}.from[${j}].source`;
                 const src = at(fr, "source");
                 if (!asRecord(src)) {
@@ -900,9 +900,7 @@ export const authorizationPolicyIstiod: ResourceRule = {
                 }
                 if (custom) for (const k of CUSTOM_UNSUPPORTED_SOURCES) if (has(k)) f.add(`${fp}.${k}`, "not supported with action CUSTOM");
             });
-            const to = at(rule, "to");
-            if (Array.isArray(to) && to.length === 0) f.add(`${p}.to`, "may not be an empty list");
-            asArray(to).forEach((t, j) => {
+            asArray(at(rule, "to")).forEach((t, j) => {
                 const tp = `${p}.to[${j}].operation`;
                 const op = at(t, "operation");
                 if (!asRecord(op)) {
@@ -951,9 +949,25 @@ export const authorizationPolicyIstiod: ResourceRule = {
 /** A strict header name (outputClaimToHeaders): letters, digits, `-` and `_`. */
 const STRICT_HEADER = /^[-_A-Za-z0-9]+$/;
 
+/** The first JSON value of a text (istiod's JWK parser reads one value and ignores what follows). */
+function firstJsonValue(text: string): string {
+    let depth = 0;
+    let inString = false;
+    for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (inString) {
+            if (c === "\\") i++;
+            else if (c === '"') inString = false;
+        } else if (c === '"') inString = true;
+        else if (c === "{" || c === "[") depth++;
+        else if ((c === "}" || c === "]") && --depth === 0) return text.slice(0, i + 1);
+    }
+    return text;
+}
+
 function jwksError(jwks: string): string | undefined {
     try {
-        const set = JSON.parse(jwks) as unknown;
+        const set = JSON.parse(firstJsonValue(jwks.trimStart())) as unknown;
         const keys = at(set, "keys");
         // A single JWK (an object with kty) or a set of them.
         if (asString(at(set, "kty")) !== undefined) return undefined;
@@ -1275,8 +1289,57 @@ export const telemetryIstiod: ResourceRule = {
     },
 };
 
+export const workloadEntryIstiod: ResourceRule = {
+    name: "workload-entry-istiod",
+    description: "A WorkloadEntry or WorkloadGroup passes istiod's validation (an address, ports named as DNS labels within 1-65535, valid labels; a group's template and probe). The AKS add-on blocks both kinds anyway (aks-blocked-istio-apis).",
+    severity: "high",
+    enforcement: "mandatory",
+    remediation: `Give the entry an address (IP, DNS name or unix:///path) and ports named as DNS labels within 1-65535; give a group a template and a probe with httpGet, tcpSocket or exec; ${REFUSED}.`,
+    scope: "resource",
+    settings: [],
+    kinds: [`${NETWORKING}/WorkloadEntry`, `${NETWORKING}/WorkloadGroup`],
+    check(obj) {
+        const f = new Findings();
+        const spec = at(obj, "spec");
+        if (obj.kind === "WorkloadEntry") {
+            const addr = str(at(spec, "address"));
+            if (addr === "" && str(at(spec, "network")) === "") f.add("spec.address", "address is required (or a network)");
+            else if (addr.startsWith("unix://")) {
+                const file = addr.slice("unix://".length);
+                if (file === "" || (!file.startsWith("@") && (!file.startsWith("/") || file.endsWith("/")))) f.add("spec.address", `"${file}" is not an absolute path to a socket file`);
+                if (entries(at(spec, "ports")).length > 0) f.add("spec.ports", "a unix endpoint takes no ports");
+            } else if (addr !== "" && !isIp(addr) && fqdnError(addr) !== undefined) f.add("spec.address", `"${addr}" is not a DNS name or an IP address`);
+            for (const [name, port] of entries(at(spec, "ports"))) {
+                if (!isIstioLabel(name)) f.add(`spec.ports["${name}"]`, "port name is not a DNS-1123 label");
+                f.add(`spec.ports["${name}"]`, portError(port));
+            }
+            f.all("spec.labels", labelMapErrors(at(spec, "labels")));
+            return f.issues;
+        }
+        if (!asRecord(at(spec, "template"))) return [{ message: "spec.template: template is required" }];
+        f.all("spec.metadata.labels", labelMapErrors(at(spec, "metadata", "labels")));
+        const probe = at(spec, "probe");
+        if (asRecord(probe)) {
+            for (const k of ["periodSeconds", "initialDelaySeconds", "timeoutSeconds", "successThreshold", "failureThreshold"]) if (num(at(probe, k)) < 0) f.add(`spec.probe.${k}`, "may not be negative");
+            if (asRecord(at(probe, "httpGet"))) {
+                f.add("spec.probe.httpGet.port", portError(num(at(probe, "httpGet", "port"))));
+                const scheme = str(at(probe, "httpGet", "scheme"));
+                if (scheme !== "" && scheme !== "HTTP" && scheme !== "HTTPS") f.add("spec.probe.httpGet.scheme", "must be HTTP or HTTPS");
+                asArray(at(probe, "httpGet", "httpHeaders")).forEach((h, i) => { if (!/^[-A-Za-z0-9]+$/.test(str(at(h, "name")))) f.add(`spec.probe.httpGet.httpHeaders[${i}].name`, "is not a valid header name"); });
+            } else if (asRecord(at(probe, "tcpSocket"))) {
+                f.add("spec.probe.tcpSocket.port", portError(num(at(probe, "tcpSocket", "port"))));
+            } else if (asRecord(at(probe, "exec"))) {
+                if (!listed(at(probe, "exec", "command"))) f.add("spec.probe.exec.command", "a command is required");
+            } else {
+                f.add("spec.probe", "needs httpGet, tcpSocket or exec");
+            }
+        }
+        return f.issues;
+    },
+};
+
 /** Names read by the differential and docs: every istiod rule. */
 export const ISTIOD_RULES: readonly ResourceRule[] = [
     virtualServiceIstiod, gatewayIstiod, sidecarIstiod, destinationRuleIstiod, authorizationPolicyIstiod, requestAuthenticationIstiod,
-    peerAuthenticationIstiod, serviceEntryIstiod, envoyFilterIstiod, telemetryIstiod,
+    peerAuthenticationIstiod, serviceEntryIstiod, envoyFilterIstiod, telemetryIstiod, workloadEntryIstiod,
 ];

@@ -23,7 +23,9 @@ describe("policy: aks-blocked-istio-apis", () => {
     ];
     for (const [apiVersion, kind] of blocked) {
         it(`refuses ${kind} (${apiVersion})`, () => {
-            assert.deepStrictEqual(verdicts([{ apiVersion, kind, metadata: { name: "x", namespace: NS }, spec: {} }]), ["aks-blocked-istio-apis"]);
+            // An empty WorkloadEntry/WorkloadGroup is one istiod would refuse too (no address, no template).
+            const istiod = kind === "WorkloadEntry" || kind === "WorkloadGroup" ? ["workload-entry-istiod"] : [];
+            assert.deepStrictEqual(verdicts([{ apiVersion, kind, metadata: { name: "x", namespace: NS }, spec: {} }]), ["aks-blocked-istio-apis", ...istiod]);
         });
     }
 

@@ -45,8 +45,9 @@ describe("policy: the rest of istiod's validation, VirtualService", () => {
         { name: "known retryOn policies and a status code", change: (o) => { http(o).retries = { attempts: 3, retryOn: "5xx,connect-failure,503", perTryTimeout: "2s" }; }, expect: [] },
         { name: "retryOn with attempts 0", change: (o) => { http(o).retries = { retryOn: "5xx" }; }, expect: ["virtual-service-istiod"] },
         { name: "a timeout below a millisecond", change: (o) => { http(o).timeout = "0.0001s"; }, expect: ["virtual-service-istiod"] },
-        { name: "a timeout istiod cannot decode (100ms)", change: (o) => { http(o).timeout = "100ms"; }, expect: ["virtual-service-istiod"] },
-        { name: "a timeout of 0.1s", change: (o) => { http(o).timeout = "0.1s"; }, expect: [] },
+        { name: "a timeout istiod cannot decode (a day)", change: (o) => { http(o).timeout = "1d"; }, expect: ["virtual-service-istiod"] },
+        { name: "a timeout finer than a millisecond", change: (o) => { http(o).timeout = "1.0001s"; }, expect: ["virtual-service-istiod"] },
+        { name: "timeouts of 100ms and 1m30s", change: (o) => { http(o).timeout = "100ms"; vs(o).spec.http.push({ route: [{ destination: { host: "api" } }], timeout: "1m30s" }); }, expect: [] },
         { name: "a redirect with a non-3xx code", change: (o) => { vs(o).spec.http[0] = { redirect: { uri: "/v2", redirectCode: 200 } }; }, expect: ["virtual-service-istiod"] },
         { name: "an abort fault with an unknown gRPC status", change: (o) => { http(o).fault = { abort: { grpcStatus: "GONE", percentage: { value: 10 } } }; }, expect: ["virtual-service-istiod"] },
         { name: "a rewrite with both uri and uriRegexRewrite", change: (o) => { http(o).rewrite = { uri: "/", uriRegexRewrite: { match: "^/api", rewrite: "/" } }; }, expect: ["virtual-service-istiod"] },
@@ -103,8 +104,8 @@ describe("policy: the rest of istiod's validation, DestinationRule", () => {
         },
         { name: "a subset name with a dot", change: (o) => { dr(o).spec.subsets[1].name = "v2.1"; }, expect: ["destination-rule-istiod", "virtual-service-references:IST0101"] },
         { name: "an empty traffic policy", change: (o) => { dr(o).spec.subsets[0].trafficPolicy = {}; }, expect: ["destination-rule-istiod"] },
-        { name: "a connect timeout in minutes", change: (o) => { dr(o).spec.trafficPolicy.connectionPool = { tcp: { connectTimeout: "1m" } }; }, expect: ["destination-rule-istiod"] },
-        { name: "a connect timeout in seconds", change: (o) => { dr(o).spec.trafficPolicy.connectionPool = { tcp: { connectTimeout: "60s" } }; }, expect: [] },
+        { name: "a connect timeout without a unit", change: (o) => { dr(o).spec.trafficPolicy.connectionPool = { tcp: { connectTimeout: "10" } }; }, expect: ["destination-rule-istiod"] },
+        { name: "a connect timeout in minutes", change: (o) => { dr(o).spec.trafficPolicy.connectionPool = { tcp: { connectTimeout: "1m" } }; }, expect: [] },
         { name: "a maglev table size that is not prime", change: (o) => { dr(o).spec.trafficPolicy.loadBalancer = { consistentHash: { maglev: { tableSize: 65536 } } }; }, expect: ["destination-rule-istiod"] },
     ]);
 });

@@ -220,9 +220,10 @@ function newAjv(): Ajv {
     // Each validator runs over a few dozen objects per preview: skipping ajv's code optimisation
     // passes saves more compile time than it could ever cost at validation.
     const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, code: { optimize: false } });
-    // The API server checks string formats but not the width of number formats (the `type` check covers integers).
+    // The API server checks string formats but not the width of number formats (the `type` check covers
+    // integers); istiod decodes int32 fields into int32 and refuses what does not fit.
     addFormats(ajv, ["date-time", "byte"]);
-    ajv.addFormat("int32", true).addFormat("double", true);
+    ajv.addFormat("int32", { type: "number", validate: (n: number) => n >= -2147483648 && n <= 2147483647 }).addFormat("double", true);
     ajv.addKeyword({ keyword: "x-kubernetes-validations", errors: true, compile: celKeyword });
     ajv.addKeyword({ keyword: "x-kubernetes-list-type", schemaType: "string", errors: true, compile: listTypeKeyword });
     return ajv;
@@ -286,6 +287,10 @@ function toFinding(e: ErrorObject): Finding {
                 rule: "schema",
                 message: e.parentSchema?.["x-kubernetes-int-or-string"] ? `must be an integer or a string, not ${describe(e.data)}` : String(e.message),
             };
+        case "format":
+            return params.format === "int32"
+                ? { path: e.instancePath, rule: "schema", message: `${String(e.data)} does not fit an int32, which istiod decodes it into` }
+                : { path: e.instancePath, rule: "schema", message: String(e.message) };
         case "x-kubernetes-validations":
         case "x-kubernetes-list-type":
             return { path: e.instancePath, rule: (params as KeywordError["params"]).rule, message: String(e.message) };
