@@ -281,6 +281,11 @@ const cases: Case[] = [
         object: () => changed(serviceEntry, (o) => (o.spec.ports[1].name = "https")),
         expected: [{ path: "/spec/ports/1", rule: "list-type", says: 'name="https"' }],
     },
+    {
+        name: "an int32 field above 2147483647 (istiod cannot decode it)",
+        object: () => changed(destinationRule, (o) => (o.spec.trafficPolicy.connectionPool = { http: { http2MaxRequests: 2147483648 } })),
+        expected: [{ path: "/spec/trafficPolicy/connectionPool/http/http2MaxRequests", rule: "schema", says: "int32" }],
+    },
     // ObjectMeta
     {
         name: "a name that is not a DNS-1123 subdomain (Bad_Name)",
@@ -337,6 +342,11 @@ for (const { revision } of SUPPORTED_REVISIONS) {
                 o.spec.exportTo = null;
                 o.spec.workloadSelector = undefined;
             });
+            assertFindings(validateObjects([object], bundle), []);
+        });
+
+        it("accepts the largest int32", () => {
+            const object = changed(destinationRule, (o) => (o.spec.trafficPolicy.connectionPool = { http: { http2MaxRequests: 2147483647 } }));
             assertFindings(validateObjects([object], bundle), []);
         });
 
