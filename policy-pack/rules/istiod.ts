@@ -406,6 +406,16 @@ function serverTls(f: Findings, path: string, tls: unknown): void {
     }
     const sources = [set("serverCertificate") && set("privateKey"), set("credentialName"), listed(at(tls, "credentialNames")), listed(at(tls, "tlsCertificates"))];
     if (sources.filter((s) => s).length > 1) f.add(path, "only one of credentialName, credentialNames, serverCertificate/privateKey and tlsCertificates may be set");
+    const terminating = ["SIMPLE", "MUTUAL", "OPTIONAL_MUTUAL"].includes(mode);
+    if (terminating && !set("credentialName") && !listed(at(tls, "credentialNames"))) {
+        // Without a credential the certificate files must be named (gateway-tls asks for a credentialName instead).
+        if (mode !== "SIMPLE" && !set("caCertificates")) f.add(`${path}.caCertificates`, `${mode} needs a client CA bundle (or credentialName)`);
+        const certs = listed(at(tls, "tlsCertificates")) ? asArray(at(tls, "tlsCertificates")) : [tls];
+        certs.forEach((c) => {
+            if (str(at(c, "serverCertificate")) === "") f.add(`${path}.serverCertificate`, `${mode} needs a server certificate (or credentialName)`);
+            if (str(at(c, "privateKey")) === "") f.add(`${path}.privateKey`, `${mode} needs a private key (or credentialName)`);
+        });
+    }
     if (set("caCrl")) {
         if (set("credentialName")) f.add(`${path}.caCrl`, "a CRL cannot be combined with credentialName (put it in the credential)");
         if (mode === "SIMPLE") f.add(`${path}.caCrl`, "a CRL is not supported with SIMPLE TLS");
