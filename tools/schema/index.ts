@@ -313,14 +313,18 @@ function schemaFindings(errors: ErrorObject[]): Finding[] {
 // ---------------------------------------------------------------------------------------------------------
 // Validation
 
-/** The object as it would go over the wire: undefined dropped by JSON, nulls pruned as the API server does. */
-function wireForm(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map(wireForm);
+/**
+ * The object as it would go over the wire: undefined dropped by JSON. A null stays: under server-side apply
+ * the API server judges it against the field's type and refuses it ("must be of type string: null"; the
+ * generative differential measured it). ObjectMeta nulls are dropped here: metadata has its own check.
+ */
+function wireForm(value: unknown, keepNull = true): unknown {
+    if (Array.isArray(value)) return value.map((v) => wireForm(v, keepNull));
     if (typeof value === "object" && value !== null) {
         return Object.fromEntries(
             Object.entries(value)
-                .filter(([, v]) => v !== undefined && v !== null)
-                .map(([k, v]) => [k, wireForm(v)]),
+                .filter(([, v]) => v !== undefined && (keepNull || v !== null))
+                .map(([k, v]) => [k, wireForm(v, keepNull)]),
         );
     }
     return value;
@@ -341,7 +345,7 @@ function validateOne(object: KubeObject, bundle: SchemaBundle): Finding[] {
         const message = `no such kind in Istio ${bundle.istioVersion}: ${object.apiVersion} ${kind}${alternatives}`;
         return [{ path: "", rule: "schema", message }];
     }
-    const wire = wireForm(object) as Record<string, unknown>;
+    const wire = { ...(wireForm(object) as Record<string, unknown>), metadata: wireForm(object.metadata, false) };
     const validator = validatorFor(bundle, `${group}/${version}/${kind}`, schema);
     const findings = validator(wire) ? [] : schemaFindings(validator.errors ?? []);
     return [...findings, ...validateMetadata(wire.metadata)];
