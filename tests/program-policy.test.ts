@@ -88,6 +88,24 @@ const BREAKS: Record<string, { stack: "dev" | "prod"; edit: (o: Obj[]) => void; 
         o.push({ apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "reviews-v1", namespace: "bookinfo" },
             spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "reviews-v1" }, minReplicas: 2, maxReplicas: 4 } });
     } },
+    // The rest of istiod's validation (policy-pack/rules/istiod.ts).
+    "virtual-service-istiod": { stack: "dev", edit: (o) => { find(o, "VirtualService", "reviews").spec.http[1].timeout = "0.5ms"; } },
+    "gateway-istiod": { stack: "dev", edit: (o) => { find(o, "Gateway", "mesh-ingress").spec.servers[0].port.protocol = "HTTP3"; } },
+    "sidecar-istiod": { stack: "dev", edit: (o) => { find(o, "Sidecar", "default", "pets").spec.egress[0].hosts.push("rabbitmq.pets.svc.cluster.local"); } },
+    "destination-rule-istiod": { stack: "prod", edit: (o) => {
+        find(o, "DestinationRule", "reviews").spec.trafficPolicy.loadBalancer = { localityLbSetting: { distribute: [{ from: "westeurope/*", to: { "westeurope/1": 60, "westeurope/2": 30 } }] } };
+    } },
+    "authorization-policy-istiod": { stack: "dev", edit: (o) => { find(o, "AuthorizationPolicy", "allow-store-front", "pets").spec.rules[0].to = [{ operation: { paths: ["/api/{**}/{*}"] } }]; } },
+    "request-authentication-istiod": { stack: "dev", edit: (o) => {
+        o.push({ apiVersion: "security.istio.io/v1", kind: "RequestAuthentication", metadata: { name: "jwt", namespace: "pets" }, spec: { jwtRules: [{ audiences: ["store"] }] } });
+    } },
+    "peer-authentication-istiod": { stack: "dev", edit: (o) => { find(o, "PeerAuthentication", "default", "pets").spec.portLevelMtls = { 8080: { mode: "STRICT" } }; } },
+    "service-entry-istiod": { stack: "dev", edit: (o) => { find(o, "ServiceEntry", "azure-monitor-query").spec.hosts.push("*.monitor.azure.com"); } },
+    "envoy-filter-istiod": { stack: "dev", edit: (o) => { delete find(o, "EnvoyFilter", "productpage-local-ratelimit").spec.configPatches[0].applyTo; } },
+    "workload-entry-istiod": { stack: "dev", edit: (o) => {
+        o.push({ apiVersion: "networking.istio.io/v1", kind: "WorkloadEntry", metadata: { name: "vm", namespace: "pets" }, spec: { ports: { http: 8080 } } });
+    } },
+    "telemetry-istiod": { stack: "dev", edit: (o) => { find(o, "Telemetry", "mesh-default").spec.accessLogging[0].filter = { expression: "response.code >= " }; } },
 };
 
 describe("the program's own output under the policy pack", () => {

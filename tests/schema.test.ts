@@ -281,6 +281,11 @@ const cases: Case[] = [
         object: () => changed(serviceEntry, (o) => (o.spec.ports[1].name = "https")),
         expected: [{ path: "/spec/ports/1", rule: "list-type", says: 'name="https"' }],
     },
+    {
+        name: "an int32 field above 2147483647 (istiod cannot decode it)",
+        object: () => changed(destinationRule, (o) => (o.spec.trafficPolicy.connectionPool = { http: { http2MaxRequests: 2147483648 } })),
+        expected: [{ path: "/spec/trafficPolicy/connectionPool/http/http2MaxRequests", rule: "schema", says: "int32" }],
+    },
     // ObjectMeta
     {
         name: "a name that is not a DNS-1123 subdomain (Bad_Name)",
@@ -332,11 +337,15 @@ for (const { revision } of SUPPORTED_REVISIONS) {
             assertFindings(validateObjects(realisticMesh(), bundle), []);
         });
 
-        it("prunes null and undefined fields before validating, as the API server does", () => {
-            const object = changed(destinationRule, (o) => {
-                o.spec.exportTo = null;
-                o.spec.workloadSelector = undefined;
-            });
+        it("drops undefined fields (JSON does) and refuses a null one, as the API server does under server-side apply", () => {
+            const undefinedField = changed(destinationRule, (o) => { o.spec.workloadSelector = undefined; });
+            assertFindings(validateObjects([undefinedField], bundle), []);
+            const nullField = changed(destinationRule, (o) => { o.spec.exportTo = null; });
+            assertFindings(validateObjects([nullField], bundle), [{ path: "/spec/exportTo", rule: "schema", says: "not null" }]);
+        });
+
+        it("accepts the largest int32", () => {
+            const object = changed(destinationRule, (o) => (o.spec.trafficPolicy.connectionPool = { http: { http2MaxRequests: 2147483647 } }));
             assertFindings(validateObjects([object], bundle), []);
         });
 

@@ -29,6 +29,10 @@ import {
     authorizationPolicyAction, destinationRuleSubsetNames, gatewayName, gatewayPortRange, sidecarEgressHosts, virtualServiceRouteAction,
     virtualServiceRouteWeights,
 } from "./webhook";
+import {
+    authorizationPolicyIstiod, destinationRuleIstiod, envoyFilterIstiod, gatewayIstiod, peerAuthenticationIstiod, requestAuthenticationIstiod,
+    serviceEntryIstiod, sidecarIstiod, telemetryIstiod, virtualServiceIstiod, workloadEntryIstiod,
+} from "./istiod";
 import { autoscalerTarget, containerResourceRequests, workloadAvailability, workloadReservedUid, workloadSidecarInjection } from "./workloads";
 
 export * from "./types";
@@ -89,6 +93,17 @@ export const RULES: readonly Rule[] = [
     workloadSelectorMatches,
     sidecarEgressHosts,
     aksMeshConfig,
+    virtualServiceIstiod,
+    gatewayIstiod,
+    sidecarIstiod,
+    destinationRuleIstiod,
+    authorizationPolicyIstiod,
+    requestAuthenticationIstiod,
+    peerAuthenticationIstiod,
+    serviceEntryIstiod,
+    envoyFilterIstiod,
+    telemetryIstiod,
+    workloadEntryIstiod,
     containerResourceRequests,
     workloadAvailability,
     autoscalerTarget,

@@ -6,6 +6,7 @@
 import * as assert from "assert";
 import { evaluate, ResourceRule } from "../../policy-pack/rules";
 import { gatewayTls } from "../../policy-pack/rules/gateways";
+import { ISTIOD_RULES } from "../../policy-pack/rules/istiod";
 import * as webhook from "../../policy-pack/rules/webhook";
 import { loadSchemaBundle, schemaDirForRevision, SchemaBundle, validateObjects } from "../../tools/schema";
 import { CorpusCase, loadCorpus } from "./support/corpus";
@@ -16,11 +17,12 @@ import { istioctlFor, JUDGE_REVISION, kubectlPath, localCluster } from "./suppor
 type Verdict = "accept" | "reject";
 
 /**
- * The pack rules that mirror istiod's webhook (policy-pack/rules/webhook.ts), plus gateway-tls, whose first
- * check (an HTTPS/TLS server needs tls settings) is the webhook's.
+ * The pack rules that mirror istiod's validation (policy-pack/rules/webhook.ts and istiod.ts), plus gateway-tls,
+ * whose first check (an HTTPS/TLS server needs tls settings) is istiod's.
  */
 const WEBHOOK_RULES: readonly ResourceRule[] = [
     ...Object.values(webhook).filter((r): r is ResourceRule => typeof r === "object" && r !== null && (r as ResourceRule).scope === "resource"),
+    ...ISTIOD_RULES,
     gatewayTls,
 ];
 

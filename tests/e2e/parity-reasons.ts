@@ -30,6 +30,12 @@ export const REASONS: readonly ParityReason[] = [
         cases: [/^policy: gateway-ingress-enabled /, /^policy: aks-mesh-profile /],
         reason: "AKS only: whether the add-on runs the ingress gateway a Gateway selects is in the ManagedCluster's serviceMeshProfile, an ARM resource istioctl never sees",
     },
+    {
+        code: "IST0101",
+        side: "istioctl-only",
+        cases: [/^policy: the rest of istiod's validation, DestinationRule a connect timeout without a unit$/],
+        reason: "istioctl analyze skips a DestinationRule it cannot decode (a duration without a unit), so the VirtualService's subsets dangle; the pack refuses the DestinationRule itself (destination-rule-istiod), which is the real fault",
+    },
     offline("IST0101", "gateway.IngressGatewayPortAnalyzer", "the gateway's Pods", [/^policy: gateway-selector /, /^policy: gateway-conflicts /]),
     offline("IST0101", "virtualservice.DestinationHostAnalyzer", "Services", [/^policy: virtual-service-references /, /^policy: service-port-names /]),
     offline("IST0101", "sidecar.SelectorAnalyzer", "Pods", [/^policy: workload-selector-matches .*Sidecar/]),

@@ -10,7 +10,7 @@ const source = (o: Objects) => apiPolicy(o).spec.rules[0].from[0].source;
 describe("policy: authorization-policy-safe", () => {
     cases([
         { name: "a rule {} allows everything", change: (o) => { apiPolicy(o).spec.rules = [{}]; }, expect: ["authorization-policy-safe"] },
-        { name: "a rule whose clauses are all empty allows everything", change: (o) => { apiPolicy(o).spec.rules = [{ from: [{ source: {} }], to: [{ operation: {} }] }]; }, expect: ["authorization-policy-safe"] },
+        { name: "a rule whose clauses are all empty allows everything", change: (o) => { apiPolicy(o).spec.rules = [{ from: [{ source: {} }], to: [{ operation: {} }] }]; }, expect: ["authorization-policy-safe", "authorization-policy-istiod", "authorization-policy-istiod"] },
         { name: "an unset action is ALLOW", change: (o) => { delete apiPolicy(o).spec.action; apiPolicy(o).spec.rules = [{}]; }, expect: ["authorization-policy-safe"] },
         { name: "principals \"*\" is refused", change: (o) => { source(o).principals = ["*"]; }, expect: ["authorization-policy-safe"] },
         { name: "namespaces \"*\" is refused", change: (o) => { source(o).namespaces = ["*"]; }, expect: ["authorization-policy-safe"] },

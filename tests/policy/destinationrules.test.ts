@@ -42,7 +42,7 @@ describe("policy: destination-rule-tls", () => {
             change: (o) => { dr(o).spec.trafficPolicy.tls = { mode: "SIMPLE", credentialName: "api-ca" }; dr(o).spec.workloadSelector = { matchLabels: { app: "web" } }; },
             expect: [],
         },
-        { name: "insecureSkipVerify is refused", change: (o) => { dr(o).spec.trafficPolicy.tls = { mode: "SIMPLE", caCertificates: "/ca", insecureSkipVerify: true }; }, expect: ["destination-rule-tls"] },
+        { name: "insecureSkipVerify is refused", change: (o) => { dr(o).spec.trafficPolicy.tls = { mode: "SIMPLE", caCertificates: "/ca", insecureSkipVerify: true }; }, expect: ["destination-rule-tls", "destination-rule-istiod"] },
         { name: "networking.istio.io/v1beta1 is matched like v1", change: (o) => { dr(o).apiVersion = "networking.istio.io/v1beta1"; dr(o).spec.trafficPolicy.tls.mode = "DISABLE"; }, expect: ["destination-rule-tls"] },
         { name: "networking.istio.io/v1alpha3 is matched like v1", change: (o) => { dr(o).apiVersion = "networking.istio.io/v1alpha3"; dr(o).spec.trafficPolicy.tls.mode = "DISABLE"; }, expect: ["destination-rule-tls"] },
     ]);
@@ -85,7 +85,8 @@ describe("policy: destination-rule-host", () => {
         const rule = destinationRule("ext", { host: "api.example.com", trafficPolicy: { tls: { mode: "SIMPLE", caCertificates: "/ca" } } });
         assert.deepStrictEqual(verdicts([se, rule]), []);
         assert.deepStrictEqual(verdicts([{ ...se, spec: { ...se.spec, exportTo: ["."] } }, rule]), ["destination-rule-host:IST0174"]);
-        const wildcard = { ...se, spec: { ...se.spec, hosts: ["*.example.com"] } };
+        // DNS resolution of a wildcard host needs endpoints (istiod), so the wildcard entry resolves nothing itself.
+        const wildcard = { ...se, spec: { ...se.spec, hosts: ["*.example.com"], resolution: "NONE" } };
         assert.deepStrictEqual(verdicts([wildcard, rule]), []);
     });
 });

@@ -23,7 +23,9 @@ describe("policy: aks-blocked-istio-apis", () => {
     ];
     for (const [apiVersion, kind] of blocked) {
         it(`refuses ${kind} (${apiVersion})`, () => {
-            assert.deepStrictEqual(verdicts([{ apiVersion, kind, metadata: { name: "x", namespace: NS }, spec: {} }]), ["aks-blocked-istio-apis"]);
+            // An empty WorkloadEntry/WorkloadGroup is one istiod would refuse too (no address, no template).
+            const istiod = kind === "WorkloadEntry" || kind === "WorkloadGroup" ? ["workload-entry-istiod"] : [];
+            assert.deepStrictEqual(verdicts([{ apiVersion, kind, metadata: { name: "x", namespace: NS }, spec: {} }]), ["aks-blocked-istio-apis", ...istiod]);
         });
     }
 
@@ -34,7 +36,8 @@ describe("policy: aks-blocked-istio-apis", () => {
 });
 
 describe("policy: envoy-filter-unsupported and envoy-filter-patches", () => {
-    const table: [string, KubeObject, string[]][] = [
+    /** name, EnvoyFilter, envoy-filter-patches codes, other rules it trips. */
+    const table: [string, KubeObject, string[], string[]?][] = [
         ["an absolute INSERT_FIRST needs no priority", envoyFilter([patch("HTTP_FILTER", "INSERT_FIRST")]), []],
         ["a relative INSERT_BEFORE with a priority is fine", envoyFilter([patch("HTTP_FILTER", "INSERT_BEFORE")], { priority: 10 }), []],
         ["MERGE on a route is fine", envoyFilter([patch("HTTP_ROUTE", "MERGE")]), []],
@@ -51,8 +54,8 @@ describe("policy: envoy-filter-unsupported and envoy-filter-patches", () => {
             ]),
             ["IST0155"],
         ],
-        ["a patch without a patch section ends the scan (as istioctl does)", envoyFilter([{ applyTo: "HTTP_FILTER" }, patch("CLUSTER", "REPLACE")]), []],
+        ["a patch without a patch section ends the scan (as istioctl does)", envoyFilter([{ applyTo: "HTTP_FILTER" }, patch("CLUSTER", "REPLACE")]), [], ["envoy-filter-istiod"]],
     ];
     // Added to the good mesh through `cases`, so the istioctl parity table (tests/e2e/parity.ts) replays them too.
-    cases(table.map(([name, ef, codes]) => ({ name, change: (o: KubeObject[]) => { o.push(ef); }, expect: [UNSUPPORTED, ...codes.map((c) => `envoy-filter-patches:${c}`)] })));
+    cases(table.map(([name, ef, codes, others = []]) => ({ name, change: (o: KubeObject[]) => { o.push(ef); }, expect: [UNSUPPORTED, ...codes.map((c) => `envoy-filter-patches:${c}`), ...others] })));
 });

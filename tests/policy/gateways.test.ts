@@ -46,7 +46,7 @@ describe("policy: gateway-ports", () => {
 describe("policy: gateway-tls", () => {
     cases([
         { name: "HTTPS without tls is refused", change: (o) => { delete server(o, 1).tls; }, expect: ["gateway-tls"] },
-        { name: "SIMPLE without credentialName is refused", change: (o) => { delete server(o, 1).tls.credentialName; }, expect: ["gateway-tls"] },
+        { name: "SIMPLE without credentialName is refused (and without certificate files, by istiod too)", change: (o) => { delete server(o, 1).tls.credentialName; }, expect: ["gateway-tls", "gateway-istiod", "gateway-istiod"] },
         { name: "credentialNames is accepted", change: (o) => { delete server(o, 1).tls.credentialName; server(o, 1).tls.credentialNames = ["rsa", "ecdsa"]; }, expect: [] },
         { name: "TLS 1.1 is refused", change: (o) => { server(o, 1).tls.minProtocolVersion = "TLSV1_1"; }, expect: ["gateway-tls"] },
         { name: "TLS_AUTO keeps Envoy's 1.2 minimum", change: (o) => { server(o, 1).tls.minProtocolVersion = "TLS_AUTO"; }, expect: [] },

@@ -46,8 +46,8 @@ describe("policy: deprecated-annotations", () => {
 describe("policy: sidecar-default-selector", () => {
     const sidecar = (name: string, spec: Record<string, unknown> = {}) => ({ apiVersion: "networking.istio.io/v1", kind: "Sidecar", metadata: { name, namespace: NS }, spec });
     cases([
-        { name: "two selector-less Sidecars in a namespace (IST0111)", change: (o) => { o.push(sidecar("second")); }, expect: ["sidecar-default-selector:IST0111", "sidecar-default-selector:IST0111"] },
-        { name: "a Sidecar with a workloadSelector is fine", change: (o) => { o.push(sidecar("api", { workloadSelector: { labels: { app: "api" } } })); }, expect: [] },
+        { name: "two selector-less Sidecars in a namespace (IST0111)", change: (o) => { o.push(sidecar("second", { egress: [{ hosts: ["./*"] }] })); }, expect: ["sidecar-default-selector:IST0111", "sidecar-default-selector:IST0111"] },
+        { name: "a Sidecar with a workloadSelector is fine", change: (o) => { o.push(sidecar("api", { workloadSelector: { labels: { app: "api" } }, egress: [{ hosts: ["./*"] }] })); }, expect: [] },
     ]);
 });
 

@@ -21,7 +21,7 @@ describe("policy: peer-authentication-strict", () => {
         {
             name: "portLevelMtls without a selector is ineffective (and makes a second namespace-wide policy)",
             change: (o) => { delete apiPorts(o).spec.selector; },
-            expect: ["peer-authentication-strict", "mesh-mtls-strict", "mesh-mtls-strict"],
+            expect: ["peer-authentication-strict", "mesh-mtls-strict", "mesh-mtls-strict", "peer-authentication-istiod"],
         },
         {
             name: "security.istio.io/v1beta1 is matched like v1",

@@ -24,7 +24,7 @@ describe("policy: what istiod's webhook refuses", () => {
             change: (o) => { gw(o).metadata.name = "web.gateway"; find(o, "VirtualService", "web-ingress").spec.gateways = ["web.gateway"]; },
             expect: ["gateway-name"],
         },
-        { name: "AuthorizationPolicy CUSTOM without provider", change: (o) => { ap(o).spec.action = "CUSTOM"; }, expect: ["authorization-policy-action"] },
+        { name: "AuthorizationPolicy CUSTOM without provider", change: (o) => { ap(o).spec.action = "CUSTOM"; }, expect: ["authorization-policy-action", "authorization-policy-istiod"] },
         { name: "AuthorizationPolicy provider with ALLOW", change: (o) => { ap(o).spec.provider = { name: "ext-authz" }; }, expect: ["authorization-policy-action"] },
         { name: "AuthorizationPolicy DENY without rules", change: (o) => { ap(o).spec.action = "DENY"; delete ap(o).spec.rules; }, expect: ["authorization-policy-action"] },
         { name: "a Sidecar egress listener without hosts", change: (o) => { find(o, "Sidecar", "default").spec.egress[0].hosts = []; }, expect: ["sidecar-egress-hosts"] },

@@ -233,9 +233,10 @@ function newAjv(): Ajv {
     // Each validator runs over a few dozen objects per preview: skipping ajv's code optimisation
     // passes saves more compile time than it could ever cost at validation.
     const ajv = new Ajv({ allErrors: true, strict: false, verbose: true, code: { optimize: false } });
-    // The API server checks string formats but not the width of number formats (the `type` check covers integers).
+    // The API server checks string formats but not the width of number formats (the `type` check covers
+    // integers); istiod decodes int32 fields into int32 and refuses what does not fit.
     addFormats(ajv, ["date-time", "byte"]);
-    ajv.addFormat("int32", true).addFormat("double", true);
+    ajv.addFormat("int32", { type: "number", validate: (n: number) => n >= -2147483648 && n <= 2147483647 }).addFormat("double", true);
     ajv.addKeyword({ keyword: "x-kubernetes-validations", errors: true, compile: celKeyword });
     ajv.addKeyword({ keyword: "x-kubernetes-list-type", schemaType: "string", errors: true, compile: listTypeKeyword });
     return ajv;
@@ -342,6 +343,10 @@ function toFinding(e: ErrorObject): Finding {
                 rule: "schema",
                 message: e.parentSchema?.["x-kubernetes-int-or-string"] ? `must be an integer or a string, not ${describe(e.data)}` : String(e.message),
             };
+        case "format":
+            return params.format === "int32"
+                ? { path: e.instancePath, rule: "schema", message: `${String(e.data)} does not fit an int32, which istiod decodes it into` }
+                : { path: e.instancePath, rule: "schema", message: String(e.message) };
         case "x-kubernetes-validations":
         case "x-kubernetes-list-type":
             return { path: e.instancePath, rule: (params as KeywordError["params"]).rule, message: String(e.message) };
@@ -364,14 +369,18 @@ function schemaFindings(errors: ErrorObject[]): Finding[] {
 // ---------------------------------------------------------------------------------------------------------
 // Validation
 
-/** The object as it would go over the wire: undefined dropped by JSON, nulls pruned as the API server does. */
-function wireForm(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map(wireForm);
+/**
+ * The object as it would go over the wire: undefined dropped by JSON. A null stays: under server-side apply
+ * the API server judges it against the field's type and refuses it ("must be of type string: null"; the
+ * generative differential measured it). ObjectMeta nulls are dropped here: metadata has its own check.
+ */
+function wireForm(value: unknown, keepNull = true): unknown {
+    if (Array.isArray(value)) return value.map((v) => wireForm(v, keepNull));
     if (typeof value === "object" && value !== null) {
         return Object.fromEntries(
             Object.entries(value)
-                .filter(([, v]) => v !== undefined && v !== null)
-                .map(([k, v]) => [k, wireForm(v)]),
+                .filter(([, v]) => v !== undefined && (keepNull || v !== null))
+                .map(([k, v]) => [k, wireForm(v, keepNull)]),
         );
     }
     return value;
@@ -403,7 +412,7 @@ function validateOne(object: KubeObject, wire: Record<string, unknown>, bundle: 
  */
 export function validateObjects(objects: KubeObject[], bundle: SchemaBundle): SchemaError[] {
     const istio = objects.filter((o) => /(^|\.)istio\.io$/.test(splitApiVersion(o.apiVersion ?? "").group));
-    const wires = istio.map((o) => wireForm(o) as Record<string, unknown>);
+    const wires = istio.map((o) => ({ ...(wireForm(o) as Record<string, unknown>), metadata: wireForm(o.metadata, false) }));
     // Objects of one kind share a validator, compiled for the fields they use.
     const peers = new Map<string, unknown[]>();
     istio.forEach((o, i) => {

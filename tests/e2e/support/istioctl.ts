@@ -60,7 +60,8 @@ function analyzeResult(r: { status: number; stdout: string; stderr: string }): A
     if (r.status !== 0 && r.status !== ANALYZE_FOUND_ISSUES) {
         throw new Error(`istioctl analyze failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split("\n")[0]}`);
     }
-    const start = r.stdout.indexOf("[");
+    // The JSON array starts a line: istioctl may log a skipped, undecodable object first (`o.yaml[15]: ...`).
+    const start = r.stdout.search(/^\[/m);
     return start < 0 ? [] : (JSON.parse(r.stdout.slice(start)) as AnalyzerMessage[]);
 }
 
