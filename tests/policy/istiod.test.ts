@@ -125,13 +125,15 @@ describe("policy: the rest of istiod's validation, security kinds", () => {
         {
             name: "a JWT rule with neither issuer nor jwksUri",
             change: (o) => { o.push(requestAuthentication({ jwtRules: [{ audiences: ["shop"] }] })); },
-            expect: ["request-authentication-istiod"],
+            // No ALLOW rule requires its principal either (request-authentication-pairs).
+            expect: ["request-authentication-istiod", "request-authentication-pairs"],
         },
-        { name: "a JWT rule with issuer and jwksUri", change: (o) => { o.push(requestAuthentication({ jwtRules: JWT })); }, expect: [] },
+        // Valid for istiod; only the pairing rule notes that no ALLOW rule requires the principal.
+        { name: "a JWT rule with issuer and jwksUri", change: (o) => { o.push(requestAuthentication({ jwtRules: JWT })); }, expect: ["request-authentication-pairs"] },
         {
             name: "a JWT rule whose jwksUri is not http(s)",
             change: (o) => { o.push(requestAuthentication({ jwtRules: [{ issuer: "x", jwksUri: "ftp://keys.example.com/jwks" }] })); },
-            expect: ["request-authentication-istiod"],
+            expect: ["request-authentication-istiod", "request-authentication-pairs"],
         },
         { name: "port-level mTLS on port 0", change: (o) => { pa(o).spec.portLevelMtls = { 0: { mode: "STRICT" } }; }, expect: ["peer-authentication-istiod"] },
     ]);

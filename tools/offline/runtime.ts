@@ -242,7 +242,9 @@ export async function runProgram(opts: { stack: string; configFile?: string; val
     process.env.KUBECONFIG = standInKubeconfig();
 
     for (const id of Object.keys(require.cache)) {
-        if (id.startsWith(root + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}tools${path.sep}`) && !id.includes(`${path.sep}tests${path.sep}`)) {
+        if (id.startsWith(root + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}tools${path.sep}`) && !id.includes(`${path.sep}tests${path.sep}`)
+            // The pack's modules are pure and shared with the tools: a second copy would bring a second ConfigError class.
+            && !id.includes(`${path.sep}policy-pack${path.sep}`)) {
             delete require.cache[id];
         }
     }
