@@ -25,6 +25,11 @@ export interface MeshAppArgs {
     readonly highAvailability?: boolean;
     /** Spread highly available pods across availability zones (needs a zonal node pool). Default false. */
     readonly zoneSpread?: boolean;
+    /**
+     * Values for the spec's password keys (secret name → key → value), e.g. from the stack's encrypted config;
+     * a key without one gets a generated random password. Stored only in Secrets, marked secret.
+     */
+    readonly secretValues?: Readonly<Record<string, Readonly<Record<string, pulumi.Input<string>>>>>;
 }
 
 /** Istio's port naming convention: `<protocol>[-<suffix>]`. */
@@ -69,7 +74,8 @@ export class MeshApp extends pulumi.ComponentResource {
         for (const secret of spec.secrets ?? []) {
             const stringData: Record<string, pulumi.Input<string>> = { ...secret.literals };
             for (const [key, length] of Object.entries(secret.random ?? {})) {
-                stringData[key] = new random.RandomPassword(`${name}-${secret.name}-${key}`, { length, special: false }, { parent: this }).result;
+                stringData[key] = args.secretValues?.[secret.name]?.[key]
+                    ?? new random.RandomPassword(`${name}-${secret.name}-${key}`, { length, special: false }, { parent: this }).result;
             }
             secrets.push(new k8s.core.v1.Secret(`${name}-${secret.name}`, {
                 metadata: { name: secret.name, namespace },

@@ -11,6 +11,7 @@ import { environment, EnvironmentConfig, packEnvironment, workloads } from "./en
 import { ingress, IngressConfig } from "./ingress";
 import { mesh, MeshConfig, MtlsException } from "./mesh";
 import { observability, ObservabilityConfig } from "./observability";
+import { resolveSecrets, SecretsConfig } from "./secrets";
 import { decodeText, describe, fail, key, parseWith, PROJECT, text } from "./schema";
 
 export { PROJECT } from "./schema";
@@ -20,6 +21,7 @@ export type { EnvironmentConfig } from "./environment";
 export type { IngressConfig } from "./ingress";
 export type { MeshConfig, MtlsException, ResilienceConfig } from "./mesh";
 export type { AlertsConfig, ObservabilityConfig } from "./observability";
+export type { SecretsConfig, SecretValues } from "./secrets";
 
 /** How the stack reaches its cluster: one it creates, an AKS cluster it looks up, or a kubeconfig. */
 export type ExistingCluster =
@@ -44,9 +46,10 @@ export interface StackConfig {
     readonly workloads: { readonly highAvailability: boolean };
     readonly ingress: IngressConfig;
     readonly observability: ObservabilityConfig;
+    readonly secrets: SecretsConfig;
 }
 
-const TOP_LEVEL_KEYS = ["cluster", "mesh", "apps", "workloads", "ingress", "observability", "environment"] as const;
+const TOP_LEVEL_KEYS = ["cluster", "mesh", "apps", "workloads", "ingress", "observability", "environment", "secrets"] as const;
 
 /** A top-level value, with a list or map stored as text read as what it holds. */
 function decode(k: string, v: unknown): unknown {
@@ -210,6 +213,7 @@ export function parseStackConfig(stack: string, rawValues: Record<string, unknow
         workloads: { highAvailability: env.highAvailability },
         ingress: i,
         observability: o,
+        secrets: resolveSecrets(values[key("secrets")], apps),
     };
     checkKubeconfigMode(c, o, i);
     return config;
