@@ -6,13 +6,16 @@
  * Cases: tsc --noEmit (≤ 15 s), npm test (≤ 90 s), the offline preview of dev and prod (≤ 3× a bare
  * require of @pulumi/pulumi), and synthetic meshes of 100, 200 and 400 services (400 ≤ 4.5× the
  * 100 case and ≤ 10 s), warm resolution of the upstream tools (≤ 5 s) and their stamped cold builds
- * (≤ 45 min in all). --json prints { "cases": [ { "name", "services", "ms" } ], "baselineMs" }.
+ * (≤ 45 min in all), and the real engine on the local stack (`up` from empty, a no-change preview, `destroy`
+ * onto a local control plane it starts and stops) beside that stack's offline preview; --skip-engine leaves it
+ * out. --json prints { "cases": [ { "name", "services", "ms" } ], "baselineMs" }.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
+import { benchLocalStack } from "./engine";
 import { loadConfig, ROOT } from "./offline/runtime";
 
 interface Case {
@@ -90,9 +93,9 @@ function toolCases(): Case[] {
     return [{ name: "tools warm resolution", ms, budgetMs: 5_000 }, ...builds.values(), { name: "tools cold builds total", ms: total, budgetMs: 45 * 60_000 }];
 }
 
-const OPTIONS = ["--json", "--skip-tests"];
+const OPTIONS = ["--json", "--skip-tests", "--skip-engine"];
 
-function main(): void {
+async function main(): Promise<void> {
     // A mistyped option (e.g. --skip-test) would otherwise start the full suite silently.
     const unknown = process.argv.slice(2).find((a) => !OPTIONS.includes(a));
     if (unknown !== undefined) {
@@ -121,6 +124,16 @@ function main(): void {
         cases.push({ name: "npm test", ms: timed("npm", ["test", "--silent"]), budgetMs: 90_000 });
     }
     cases.push(...toolCases());
+    if (!process.argv.includes("--skip-engine")) {
+        cases.push(preview("preview local", ["--stack", "local"]));
+        const e = await benchLocalStack();
+        cases.push(
+            { name: "cluster:local start", ms: e.clusterStartMs },
+            { name: `engine up local (${e.resources})`, ms: e.upMs },
+            { name: "engine preview, no change", ms: e.previewMs },
+            { name: "engine destroy local", ms: e.destroyMs },
+        );
+    }
     if (json) {
         console.log(JSON.stringify({ cases: cases.map(({ name, services, ms }) => ({ name, services, ms })), baselineMs }, null, 2));
         return;
@@ -129,8 +142,11 @@ function main(): void {
     for (const c of cases) {
         const verdict = c.budgetMs === undefined ? "" : c.ms <= c.budgetMs ? `  within budget ${c.budgetMs} ms` : `  OVER budget ${c.budgetMs} ms`;
         const phases = c.phases ? `  (${Object.entries(c.phases).map(([k, v]) => `${k.replace(/Ms$/, "")} ${v}`).join(", ")})` : "";
-        console.log(`${c.name.padEnd(22)} ${String(c.ms).padStart(7)} ms${verdict}${phases}`);
+        console.log(`${c.name.padEnd(26)} ${String(c.ms).padStart(7)} ms${verdict}${phases}`);
     }
 }
 
-main();
+main().catch((e: Error) => {
+    console.error(`error: ${e.message.split("\n")[0]}`);
+    process.exit(1);
+});
