@@ -30,6 +30,26 @@ export interface MeshAppArgs {
      * a key without one gets a generated random password. Stored only in Secrets, marked secret.
      */
     readonly secretValues?: Readonly<Record<string, Readonly<Record<string, pulumi.Input<string>>>>>;
+    /**
+     * Pod Security Admission for the namespace: the level enforced, and the stricter level the API
+     * server warns and audits against (so a pod that would fail it shows up before it is enforced).
+     */
+    readonly podSecurity?: { readonly enforce: string; readonly warn: string; readonly version: string };
+    /** Annotations of the app's Namespace (the stack's stamp for the policy pack). */
+    readonly namespaceAnnotations?: Readonly<Record<string, string>>;
+}
+
+/** The Pod Security Admission labels of a namespace (enforce, warn and audit, each pinned to a version). */
+export function podSecurityLabels(p: NonNullable<MeshAppArgs["podSecurity"]>): Record<string, string> {
+    const prefix = "pod-security.kubernetes.io";
+    return {
+        [`${prefix}/enforce`]: p.enforce,
+        [`${prefix}/enforce-version`]: p.version,
+        [`${prefix}/warn`]: p.warn,
+        [`${prefix}/warn-version`]: p.version,
+        [`${prefix}/audit`]: p.warn,
+        [`${prefix}/audit-version`]: p.version,
+    };
 }
 
 /** Istio's port naming convention: `<protocol>[-<suffix>]`. */
@@ -54,8 +74,9 @@ function probe(p: ProbeSpec | undefined): k8s.types.input.core.v1.Probe | undefi
 /**
  * One app in the mesh, from its spec: a namespace labelled with its Istio revision (created before
  * any workload, so sidecars are injected at first start), a ServiceAccount per service (its mesh
- * identity), generated Secrets, a Deployment per version (or a StatefulSet), a Service with
- * Istio-named ports and, under high availability, PodDisruptionBudgets.
+ * identity), generated Secrets, a Deployment per version (or a StatefulSet with its volume claims),
+ * a HorizontalPodAutoscaler per version where the spec autoscales, a Service with Istio-named ports
+ * and, under high availability, PodDisruptionBudgets.
  */
 export class MeshApp extends pulumi.ComponentResource {
     /** The namespace's name, known once the Namespace exists. */
@@ -66,7 +87,11 @@ export class MeshApp extends pulumi.ComponentResource {
         const { spec, revision } = args;
 
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: { name: spec.namespace, labels: { "istio.io/rev": revision, "app.kubernetes.io/part-of": spec.name } },
+            metadata: { name: spec.namespace, labels: {
+                "istio.io/rev": revision,
+                "app.kubernetes.io/part-of": spec.name,
+                ...(args.podSecurity ? podSecurityLabels(args.podSecurity) : {}),
+            }, annotations: args.namespaceAnnotations },
         }, { parent: this });
         const namespace = ns.metadata.name;
 
@@ -128,6 +153,9 @@ export class MeshApp extends pulumi.ComponentResource {
 
         const ha = !!args.highAvailability && svc.workload !== "StatefulSet" && !svc.singleton;
         const replicas = ha ? Math.max(svc.replicas ?? 1, 2) : (svc.replicas ?? 1);
+        // Under high availability the HPA never goes below the 2 replicas the PodDisruptionBudget relies on.
+        const autoscaling = svc.autoscaling && { ...svc.autoscaling, minReplicas: ha ? Math.max(svc.autoscaling.minReplicas, 2) : svc.autoscaling.minReplicas };
+        const claims = svc.volumeClaims ?? [];
         for (const version of svc.versions ?? [{ name: "v1" }]) {
             const podLabels = { ...labels, version: version.name };
             const template: k8s.types.input.core.v1.PodTemplateSpec = {
@@ -160,6 +188,7 @@ export class MeshApp extends pulumi.ComponentResource {
                         securityContext: { allowPrivilegeEscalation: false, ...svc.securityContext },
                         volumeMounts: [
                             ...Object.entries(svc.emptyDirs ?? {}).map(([volume, mountPath]) => ({ name: volume, mountPath })),
+                            ...claims.map((c) => ({ name: c.name, mountPath: c.mountPath })),
                             ...files.map((f) => ({ name: FILES_VOLUME, mountPath: f.mountPath, subPath: f.key, readOnly: true })),
                         ],
                     }],
@@ -175,13 +204,31 @@ export class MeshApp extends pulumi.ComponentResource {
             if (svc.workload === "StatefulSet") {
                 new k8s.apps.v1.StatefulSet(`${base}-${version.name}`, {
                     metadata: { name: svc.name, namespace, labels: podLabels },
-                    spec: { serviceName: governing!, replicas, selector: { matchLabels: podLabels }, template },
+                    spec: {
+                        serviceName: governing!, replicas, selector: { matchLabels: podLabels }, template,
+                        volumeClaimTemplates: claims.length > 0 ? claims.map((c) => ({
+                            metadata: { name: c.name, labels },
+                            spec: { accessModes: ["ReadWriteOnce"], storageClassName: c.storageClassName, resources: { requests: { storage: c.size } } },
+                        })) : undefined,
+                    },
                 }, { parent: this, dependsOn: secrets });
             } else {
-                new k8s.apps.v1.Deployment(`${base}-${version.name}`, {
+                const deployment = new k8s.apps.v1.Deployment(`${base}-${version.name}`, {
                     metadata: { name: `${svc.name}-${version.name}`, namespace, labels: podLabels },
-                    spec: { replicas, selector: { matchLabels: podLabels }, template },
+                    // Autoscaled: no replicas here, so a deployment never resets what the HPA chose.
+                    spec: { replicas: autoscaling ? undefined : replicas, selector: { matchLabels: podLabels }, template },
                 }, { parent: this, dependsOn: secrets });
+                if (autoscaling) {
+                    new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${base}-${version.name}-hpa`, {
+                        metadata: { name: `${svc.name}-${version.name}`, namespace, labels: podLabels },
+                        spec: {
+                            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name },
+                            minReplicas: autoscaling.minReplicas,
+                            maxReplicas: autoscaling.maxReplicas,
+                            metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: autoscaling.cpuUtilization } } }],
+                        },
+                    }, { parent: this });
+                }
             }
         }
         if (ha) {

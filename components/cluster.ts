@@ -1,9 +1,39 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as containerservice from "@pulumi/azure-native/containerservice";
+import * as authorization from "@pulumi/azure-native/authorization";
 import * as resources from "@pulumi/azure-native/resources";
 import * as k8s from "@pulumi/kubernetes";
 import { INGRESS_GATEWAYS, IngressGatewayInfo } from "../policy-pack/lib/aks";
 import { KubeloginMode, withKubeloginMode } from "./kubeconfig";
+import { assignClusterReaders, roleDefinitionId, ROLES } from "./roles";
+
+/** A node pool's size, count, zones and autoscaler bounds. */
+export interface NodePoolArgs {
+    /** VM size of the nodes. */
+    readonly vmSize: pulumi.Input<string>;
+    /** Node count; with autoscaling, the initial count. */
+    readonly count: pulumi.Input<number>;
+    /** Availability zones; empty for none. */
+    readonly zones: readonly string[];
+    /** Cluster autoscaler bounds; omit for a fixed count. */
+    readonly autoscaling?: { readonly minCount: number; readonly maxCount: number };
+}
+
+/** A weekly planned-maintenance window. */
+export interface MaintenanceWindowArgs {
+    readonly day: string;
+    /** HH:MM in `utcOffset`. */
+    readonly startTime: string;
+    readonly durationHours: number;
+    readonly intervalWeeks: number;
+    readonly utcOffset: string;
+}
+
+/** The taint that keeps all but critical add-on pods off the system pool. */
+export const SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule";
+
+/** AKS's names for the maintenance configurations of the two auto-upgrade channels. */
+export const MAINTENANCE_CONFIGS = { autoUpgrade: "aksManagedAutoUpgradeSchedule", nodeOs: "aksManagedNodeOSUpgradeSchedule" } as const;
 
 /** Arguments of {@link AksCluster}. */
 export interface AksClusterArgs {
@@ -18,15 +48,36 @@ export interface AksClusterArgs {
     /** AKS pricing tier; Standard adds the uptime SLA. */
     readonly tier: pulumi.Input<"Free" | "Standard" | "Premium">;
     /** The system node pool (the only inline pool: Azure cannot change inline pools later). */
-    readonly systemPool: {
-        /** VM size of the nodes. */
-        readonly vmSize: pulumi.Input<string>;
-        /** Node count; with autoscaling, the initial count. */
-        readonly count: pulumi.Input<number>;
-        /** Availability zones; empty for none. */
-        readonly zones: readonly string[];
-        /** Cluster autoscaler bounds; omit for a fixed count. */
-        readonly autoscaling?: { readonly minCount: number; readonly maxCount: number };
+    readonly systemPool: NodePoolArgs;
+    /**
+     * Pools the apps run on, each an AgentPool resource of mode User. With any, the system pool is
+     * tainted CriticalAddonsOnly so only system pods (istiod and the gateways among them) stay there.
+     */
+    readonly userPools?: readonly (NodePoolArgs & { readonly name: string })[];
+    /** A CanNotDelete management lock on the resource group. Default false. */
+    readonly deleteLock?: boolean;
+    /** Planned maintenance windows of the auto-upgrade and node OS channels. */
+    readonly maintenance?: { readonly autoUpgrade?: MaintenanceWindowArgs; readonly nodeOs?: MaintenanceWindowArgs };
+    /**
+     * The add-on egress gateway on Static Egress Gateway: the cluster's static egress profile, a
+     * Gateway-mode pool with a public IP prefix, and the gateway referring to its StaticGatewayConfiguration
+     * (a Kubernetes object the stack creates once the cluster is up).
+     */
+    readonly egressGateway?: {
+        readonly name: string;
+        readonly namespace: string;
+        readonly gatewayConfigurationName: string;
+        /** Name of the Gateway-mode pool. */
+        readonly poolName: string;
+        readonly pool: { readonly vmSize: string; readonly count: number; readonly publicIpPrefixSize: number; readonly zones: readonly string[] };
+    };
+    /** Plug-in CA from Key Vault (root, intermediate, its key and the chain); only when the mesh is first enabled. */
+    readonly certificateAuthority?: {
+        readonly keyVaultId: string;
+        readonly rootCertObjectName: string;
+        readonly certObjectName: string;
+        readonly keyObjectName: string;
+        readonly certChainObjectName: string;
     };
     /** Istio add-on revisions: one, or two consecutive during a canary upgrade. */
     readonly revisions: readonly string[];
@@ -39,6 +90,8 @@ export interface AksClusterArgs {
         readonly adminGroupObjectIds: readonly string[];
         /** kubelogin login mode the Kubernetes provider uses (see docs/mesh.md, the kubeconfig section). */
         readonly kubeloginMode: KubeloginMode;
+        /** Service principals (CI preview identities) that may read this resource group and cluster, nothing else. */
+        readonly readerPrincipalIds?: readonly string[];
     };
     /** Disable static local accounts (needs `aad`). Default false. */
     readonly disableLocalAccounts?: boolean;
@@ -102,6 +155,8 @@ export class AksCluster extends pulumi.ComponentResource implements MeshCluster 
     public readonly kubeconfig: pulumi.Output<string>;
     /** Explicit Kubernetes provider for everything in the cluster. */
     public readonly provider: k8s.Provider;
+    /** The Gateway-mode pool of the egress gateway, when there is one (its StaticGatewayConfiguration waits for it). */
+    public readonly egressPool?: containerservice.AgentPool;
 
     constructor(name: string, args: AksClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("aks-istio-mesh:cluster:AksCluster", name, {}, opts);
@@ -116,6 +171,9 @@ export class AksCluster extends pulumi.ComponentResource implements MeshCluster 
         }, { parent: this });
 
         const pool = args.systemPool;
+        const userPools = args.userPools ?? [];
+        const egress = args.egressGateway;
+        const plugin = args.certificateAuthority;
         const cluster = new containerservice.ManagedCluster(`${name}-aks`, {
             resourceGroupName: rg.name,
             resourceName: args.clusterName,
@@ -137,6 +195,7 @@ export class AksCluster extends pulumi.ComponentResource implements MeshCluster 
                 enableAutoScaling: pool.autoscaling !== undefined,
                 minCount: pool.autoscaling?.minCount,
                 maxCount: pool.autoscaling?.maxCount,
+                nodeTaints: userPools.length > 0 ? [SYSTEM_POOL_TAINT] : undefined,
             }],
             networkProfile: {
                 networkPlugin: "azure",
@@ -144,6 +203,7 @@ export class AksCluster extends pulumi.ComponentResource implements MeshCluster 
                 networkDataplane: (args.networkPolicy ?? "cilium") === "cilium" ? "cilium" : "azure",
                 networkPolicy: args.networkPolicy ?? "cilium",
                 loadBalancerSku: "standard",
+                staticEgressGatewayProfile: egress ? { enabled: true } : undefined,
             },
             oidcIssuerProfile: { enabled: true },
             securityProfile: { workloadIdentity: { enabled: true } },
@@ -160,7 +220,7 @@ export class AksCluster extends pulumi.ComponentResource implements MeshCluster 
                 upgradeChannel: args.upgradeChannel ?? "patch",
                 nodeOSUpgradeChannel: args.nodeOsUpgradeChannel ?? "NodeImage",
             },
-            addonProfiles: args.enableKeyVaultSecretsProvider
+            addonProfiles: args.enableKeyVaultSecretsProvider || plugin
                 ? { azureKeyvaultSecretsProvider: { enabled: true, config: { enableSecretRotation: "true", rotationPollInterval: "2m" } } }
                 : undefined,
             azureMonitorProfile: args.monitoringMetrics ? { metrics: { enabled: true } } : undefined,
@@ -173,17 +233,107 @@ export class AksCluster extends pulumi.ComponentResource implements MeshCluster 
                             { mode: "External", enabled: args.ingressGateways.external },
                             ...(args.ingressGateways.internal ? [{ mode: "Internal", enabled: true }] : []),
                         ],
+                        egressGateways: egress
+                            ? [{ enabled: true, name: egress.name, namespace: egress.namespace, gatewayConfigurationName: egress.gatewayConfigurationName }]
+                            : undefined,
                     },
+                    certificateAuthority: plugin && { plugin: { ...plugin } },
                 },
             },
             tags: args.tags,
         }, {
             parent: this,
             protect: args.protect ?? false,
-            // The autoscaler owns the node count: after a refresh has written the live count into
-            // state, sending the configured one would fight it (and resize the pool).
-            ignoreChanges: pool.autoscaling ? ["agentPoolProfiles[0].count"] : undefined,
+            // With pools of their own, Azure lists them in agentPoolProfiles too: after a refresh, sending
+            // the inline list would try to drop them, so the inline pool is left as created (Azure cannot
+            // update it through the cluster anyway). Else the autoscaler owns the system pool's count:
+            // sending the configured one after a refresh would fight it (and resize the pool).
+            ignoreChanges: userPools.length > 0 || egress ? ["agentPoolProfiles"]
+                : pool.autoscaling ? ["agentPoolProfiles[0].count"] : undefined,
         });
+
+        // Readers exist only with Entra ID: on a cluster without it, the user credential is cluster-admin.
+        assignClusterReaders(name, { resourceGroup: rg.id, cluster: cluster.id }, args.aad?.readerPrincipalIds ?? [], this);
+
+        for (const p of userPools) {
+            new containerservice.AgentPool(`${name}-pool-${p.name}`, {
+                resourceGroupName: rg.name,
+                resourceName: cluster.name,
+                agentPoolName: p.name,
+                mode: "User",
+                osType: "Linux",
+                osSKU: "AzureLinux",
+                type: "VirtualMachineScaleSets",
+                vmSize: p.vmSize,
+                count: p.count,
+                availabilityZones: p.zones.length > 0 ? [...p.zones] : undefined,
+                enableAutoScaling: p.autoscaling !== undefined,
+                minCount: p.autoscaling?.minCount,
+                maxCount: p.autoscaling?.maxCount,
+                tags: args.tags,
+            }, { parent: this, ignoreChanges: p.autoscaling ? ["count"] : undefined });
+        }
+
+        if (egress) {
+            // Its nodes own the static public IPs; AKS refuses autoscaling here (the prefix caps the count).
+            this.egressPool = new containerservice.AgentPool(`${name}-pool-${egress.poolName}`, {
+                resourceGroupName: rg.name,
+                resourceName: cluster.name,
+                agentPoolName: egress.poolName,
+                mode: "Gateway",
+                osType: "Linux",
+                osSKU: "AzureLinux",
+                type: "VirtualMachineScaleSets",
+                vmSize: egress.pool.vmSize,
+                count: egress.pool.count,
+                availabilityZones: egress.pool.zones.length > 0 ? [...egress.pool.zones] : undefined,
+                gatewayProfile: { publicIPPrefixSize: egress.pool.publicIpPrefixSize },
+                tags: args.tags,
+            }, { parent: this });
+        }
+
+        for (const [key, configName] of Object.entries(MAINTENANCE_CONFIGS) as [keyof typeof MAINTENANCE_CONFIGS, string][]) {
+            const w = args.maintenance?.[key];
+            if (w) {
+                new containerservice.MaintenanceConfiguration(`${name}-maintenance-${key === "autoUpgrade" ? "upgrade" : "node-os"}`, {
+                    resourceGroupName: rg.name,
+                    resourceName: cluster.name,
+                    configName,
+                    maintenanceWindow: {
+                        schedule: { weekly: { dayOfWeek: w.day, intervalWeeks: w.intervalWeeks } },
+                        durationHours: w.durationHours,
+                        startTime: w.startTime,
+                        utcOffset: w.utcOffset,
+                    },
+                }, { parent: this });
+            }
+        }
+
+        if (plugin) {
+            // The add-on's CSI identity reads the four CA objects; istiod mounts them through it.
+            new authorization.RoleAssignment(`${name}-mesh-ca-reader`, {
+                scope: plugin.keyVaultId,
+                principalId: cluster.addonProfiles.apply((a) => {
+                    const id = a?.azureKeyvaultSecretsProvider?.identity?.objectId;
+                    if (!id) {
+                        throw new pulumi.ResourceError("the plug-in CA needs the cluster's azureKeyvaultSecretsProvider add-on identity", this);
+                    }
+                    return id;
+                }),
+                principalType: "ServicePrincipal",
+                roleDefinitionId: roleDefinitionId(plugin.keyVaultId, ROLES.keyVaultSecretsUser),
+            }, { parent: this });
+        }
+
+        if (args.deleteLock) {
+            // After the cluster, so a destroy (once the lock is switched off) removes the lock first.
+            new authorization.ManagementLockAtResourceGroupLevel(`${name}-lock`, {
+                resourceGroupName: rg.name,
+                lockName: "do-not-delete",
+                level: "CanNotDelete",
+                notes: "Production: remove cluster.deleteLock and run pulumi up before deleting anything here.",
+            }, { parent: this, dependsOn: [cluster] });
+        }
 
         // The user credential: for AAD clusters an exec kubeconfig (kubelogin), for others a
         // certificate. It works with local accounts disabled, unlike the admin credential.

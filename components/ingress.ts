@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as k8s from "@pulumi/kubernetes";
-import { INGRESS_NAMESPACE, IngressGatewayInfo } from "../policy-pack/lib/aks";
+import { GatewayMode, INGRESS_NAMESPACE, IngressGatewayInfo } from "../policy-pack/lib/aks";
 import type { AppSpec } from "./apps/spec";
 import type { AppTraffic } from "./apps/traffic";
 import { istioObject } from "./istio";
@@ -22,12 +22,17 @@ export interface IngressApp {
     readonly host: string;
     /** The app's traffic settings (spec defaults merged with stack overrides). */
     readonly traffic: AppTraffic;
+    /** The ingress gateways serving the app (each must be among `IngressArgs.gateways`). */
+    readonly gateways: readonly GatewayMode[];
 }
 
 /** Arguments of {@link Ingress}. */
 export interface IngressArgs {
-    /** The add-on ingress gateway to bind (selector, Service name). */
-    readonly gateway: IngressGatewayInfo;
+    /**
+     * The add-on ingress gateways the cluster enables (selector, Service name), the primary first: its
+     * Gateway is `mesh-ingress` and its load balancer the `address`; another one's is `mesh-ingress-<mode>`.
+     */
+    readonly gateways: readonly IngressGatewayInfo[];
     /** The apps served through the gateway, one host each. */
     readonly apps: readonly IngressApp[];
     /** Timeouts and retries of the ingress routes. */
@@ -46,8 +51,8 @@ export interface IngressArgs {
 }
 
 /**
- * North-south traffic: one Gateway on the add-on's ingress gateway, a VirtualService per app on
- * its host, and, for HTTPS, the certificate synced from Key Vault into a TLS secret in
+ * North-south traffic: a Gateway on each add-on ingress gateway that serves an app (external,
+ * internal or both, per app), a VirtualService per app on its host bound to its gateways, and, for HTTPS, the certificate synced from Key Vault into a TLS secret in
  * aks-istio-ingress by the Secrets Store CSI driver. Exposes the gateway's load balancer address.
  */
 export class Ingress extends pulumi.ComponentResource {
@@ -58,19 +63,31 @@ export class Ingress extends pulumi.ComponentResource {
         super("aks-istio-mesh:ingress:Ingress", name, {}, opts);
 
         const credentialName = args.tls && this.syncCertificate(name, args.tls);
-        istioObject(`${name}-gateway`, "Gateway", { name: GATEWAY_NAME, namespace: INGRESS_NAMESPACE },
-            gatewaySpec(args.gateway.selector, args.apps.map((a) => ({ namespace: a.spec.namespace, host: a.host })), credentialName), { parent: this });
+        const primary = args.gateways[0];
+        if (!primary) {
+            throw new pulumi.ResourceError("ingress needs at least one enabled ingress gateway", this);
+        }
+        // The primary gateway keeps the name (and resource name) a single-gateway stack always had.
+        const gatewayName = (g: IngressGatewayInfo) => (g === primary ? GATEWAY_NAME : `${GATEWAY_NAME}-${g.mode.toLowerCase()}`);
+        for (const g of args.gateways) {
+            const served = args.apps.filter((a) => a.gateways.includes(g.mode));
+            if (served.length > 0) {
+                istioObject(g === primary ? `${name}-gateway` : `${name}-gateway-${g.mode.toLowerCase()}`, "Gateway", { name: gatewayName(g), namespace: INGRESS_NAMESPACE },
+                    gatewaySpec(g.selector, served.map((a) => ({ namespace: a.spec.namespace, host: a.host })), credentialName), { parent: this });
+            }
+        }
         for (const app of args.apps) {
+            const refs = args.gateways.filter((g) => app.gateways.includes(g.mode)).map((g) => `${INGRESS_NAMESPACE}/${gatewayName(g)}`);
             istioObject(`${name}-${app.spec.name}`, "VirtualService", { name: `${app.spec.name}-ingress`, namespace: app.namespace },
-                ingressVirtualService(app.spec, app.host, `${INGRESS_NAMESPACE}/${GATEWAY_NAME}`, app.traffic, args.resilience), { parent: this });
+                ingressVirtualService(app.spec, app.host, refs, app.traffic, args.resilience), { parent: this });
         }
 
         // The add-on owns this Service and creates it in its own reconcile, which may finish after
         // the cluster reports success; a read (`.get`) of a missing object fails at once and never
         // retries. Nothing here can derive the load balancer's address, so the read waits for a Job
         // that completes once the Service's DNS name resolves (the provider awaits Job success).
-        const waitForService = this.serviceExists(name, args.gateway.service);
-        const service = k8s.core.v1.Service.get(`${name}-gateway-service`, `${INGRESS_NAMESPACE}/${args.gateway.service}`, { parent: this, dependsOn: [waitForService] });
+        const waitForService = this.serviceExists(name, primary.service);
+        const service = k8s.core.v1.Service.get(`${name}-gateway-service`, `${INGRESS_NAMESPACE}/${primary.service}`, { parent: this, dependsOn: [waitForService] });
         this.address = service.status.loadBalancer.ingress.apply((i) => i?.[0]?.ip ?? i?.[0]?.hostname ?? "");
 
         this.registerOutputs({ address: this.address });

@@ -8,6 +8,7 @@ import type { IVirtualService } from "@kubernetes-models/istio/networking.istio.
 import type { IEnvoyFilter } from "@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter";
 import type { IAuthorizationPolicy } from "@kubernetes-models/istio/security.istio.io/v1/AuthorizationPolicy";
 import type { IPeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication";
+import type { IRequestAuthentication } from "@kubernetes-models/istio/security.istio.io/v1/RequestAuthentication";
 import type { ITelemetry } from "@kubernetes-models/istio/telemetry.istio.io/v1/Telemetry";
 
 /**
@@ -23,6 +24,7 @@ export type ServiceEntrySpec = NonNullable<IServiceEntry["spec"]>;
 export type EnvoyFilterSpec = NonNullable<IEnvoyFilter["spec"]>;
 export type PeerAuthenticationSpec = NonNullable<IPeerAuthentication["spec"]>;
 export type AuthorizationPolicySpec = NonNullable<IAuthorizationPolicy["spec"]>;
+export type RequestAuthenticationSpec = NonNullable<IRequestAuthentication["spec"]>;
 export type TelemetrySpec = NonNullable<ITelemetry["spec"]>;
 export type HttpRoute = NonNullable<VirtualServiceSpec["http"]>[number];
 
@@ -35,6 +37,7 @@ interface Kinds {
     EnvoyFilter: EnvoyFilterSpec;
     PeerAuthentication: PeerAuthenticationSpec;
     AuthorizationPolicy: AuthorizationPolicySpec;
+    RequestAuthentication: RequestAuthenticationSpec;
     Telemetry: TelemetrySpec;
 }
 
@@ -48,6 +51,7 @@ const API_VERSIONS: Record<keyof Kinds, string> = {
     EnvoyFilter: "networking.istio.io/v1alpha3",
     PeerAuthentication: "security.istio.io/v1",
     AuthorizationPolicy: "security.istio.io/v1",
+    RequestAuthentication: "security.istio.io/v1",
     Telemetry: "telemetry.istio.io/v1",
 };
 
@@ -55,7 +59,7 @@ const API_VERSIONS: Record<keyof Kinds, string> = {
 export function istioObject<K extends keyof Kinds>(
     resourceName: string,
     kind: K,
-    metadata: { name: string; namespace: pulumi.Input<string>; labels?: Record<string, string> },
+    metadata: { name: string; namespace: pulumi.Input<string>; labels?: Record<string, string>; annotations?: Record<string, string> },
     spec: pulumi.Input<Kinds[K]>,
     opts: pulumi.CustomResourceOptions,
 ): k8s.apiextensions.CustomResource {

@@ -2,14 +2,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import * as k8s from "@pulumi/kubernetes";
-import { ROOT_NAMESPACE } from "../policy-pack/lib/aks";
+import { KIALI_NAMESPACE, PROGRAM_NAMESPACES, ROOT_NAMESPACE } from "../policy-pack/lib/aks";
 import { REVISION_ANNOTATION } from "./app";
 import { peerAuthentications, principal, sidecarSpec } from "./authz";
 import { istioObject } from "./istio";
 import { azureName } from "./observability";
 import { roleDefinitionId, ROLES } from "./roles";
 
-export const KIALI_NAMESPACE = "kiali";
+export { KIALI_NAMESPACE };
 /** Kiali's Service and ServiceAccount (the chart's `deployment.instance_name`). */
 const KIALI = "kiali";
 const KIALI_PORT = 20001;
@@ -33,6 +33,8 @@ export interface KialiArgs {
     readonly auth: "token" | "anonymous";
     /** Image of the Entra ID auth proxy. */
     readonly queryProxyImage: string;
+    /** Annotations of the kiali Namespace (the stack's stamp for the policy pack). */
+    readonly namespaceAnnotations?: Readonly<Record<string, string>>;
     /** Two proxy replicas and a PodDisruptionBudget. */
     readonly highAvailability: boolean;
     /** Azure Monitor workspace the proxy's identity may read. */
@@ -49,6 +51,8 @@ export interface KialiArgs {
     readonly resourceGroupName: pulumi.Input<string>;
     /** Tags for the Azure resources. */
     readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Pod Security Admission labels of the namespace, as the app namespaces have them. */
+    readonly podSecurityLabels?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -93,7 +97,7 @@ export class Kiali extends pulumi.ComponentResource {
         }, { parent: this });
 
         const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
-            metadata: { name: KIALI_NAMESPACE, labels: { "istio.io/rev": args.revision, "app.kubernetes.io/part-of": "kiali" } },
+            metadata: { name: KIALI_NAMESPACE, labels: { "istio.io/rev": args.revision, "app.kubernetes.io/part-of": PROGRAM_NAMESPACES[KIALI_NAMESPACE], ...args.podSecurityLabels }, annotations: args.namespaceAnnotations },
         }, { parent: this });
         const namespace = ns.metadata.name;
 

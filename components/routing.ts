@@ -70,24 +70,28 @@ export function routeFor(svc: ServiceSpec, namespace: string, traffic: ServiceTr
     return routes;
 }
 
-/** A VirtualService for in-mesh callers of an HTTP service; none for TCP services (their DR still applies). */
-export function meshVirtualService(svc: ServiceSpec, namespace: string, traffic: ServiceTraffic | undefined, resilience: ResilienceConfig, faults: boolean): VirtualServiceSpec | undefined {
+/**
+ * A VirtualService for in-mesh callers of an HTTP service; none for TCP services (their DR still
+ * applies). `callers`: namespaces of other apps that call the service, which see its routes too.
+ */
+export function meshVirtualService(svc: ServiceSpec, namespace: string, traffic: ServiceTraffic | undefined, resilience: ResilienceConfig, faults: boolean, callers: readonly string[] = []): VirtualServiceSpec | undefined {
     if (!isHttpService(svc)) {
         return undefined;
     }
-    // Callers live in the app's namespace; the ingress gateway uses the ingress VirtualService.
-    return { hosts: [serviceHost(svc.name, namespace)], exportTo: ["."], http: routeFor(svc, namespace, traffic, resilience, faults) };
+    // Callers live in the app's namespace and in `callers`; the ingress gateway uses the ingress VirtualService.
+    return { hosts: [serviceHost(svc.name, namespace)], exportTo: [".", ...callers], http: routeFor(svc, namespace, traffic, resilience, faults) };
 }
 
 /**
  * Subsets per version, connection-pool limits and outlier detection. TLS is left to Istio (auto
- * mTLS). Exported to the ingress namespace too when the gateway routes to the service's subsets.
+ * mTLS). Exported to the ingress namespace too when the gateway routes to the service's subsets,
+ * and to the namespaces of other apps that call it (`callers`), whose routes name its subsets.
  */
-export function destinationRule(svc: ServiceSpec, namespace: string, resilience: ResilienceConfig, entry: boolean): DestinationRuleSpec {
+export function destinationRule(svc: ServiceSpec, namespace: string, resilience: ResilienceConfig, entry: boolean, callers: readonly string[] = []): DestinationRuleSpec {
     const { connectionPool: cp, outlierDetection } = resilience;
     return {
         host: serviceHost(svc.name, namespace),
-        exportTo: entry ? [".", INGRESS_NAMESPACE] : ["."],
+        exportTo: [".", ...(entry ? [INGRESS_NAMESPACE] : []), ...callers],
         trafficPolicy: {
             connectionPool: {
                 tcp: { maxConnections: cp.maxConnections },
@@ -157,12 +161,12 @@ export function gatewaySpec(selector: Readonly<Record<string, string>>, hosts: r
     };
 }
 
-/** The app's ingress paths on its host, through the gateway, to its entry services' default split. */
-export function ingressVirtualService(app: AppSpec, host: string, gateway: string, traffic: Readonly<Record<string, ServiceTraffic>>, resilience: ResilienceConfig): VirtualServiceSpec {
+/** The app's ingress paths on its host, through its gateways (`namespace/name`), to its entry services' default split. */
+export function ingressVirtualService(app: AppSpec, host: string, gateways: readonly string[], traffic: Readonly<Record<string, ServiceTraffic>>, resilience: ResilienceConfig): VirtualServiceSpec {
     const byName = new Map(app.services.map((s) => [s.name, s]));
     return {
         hosts: [host],
-        gateways: [gateway],
+        gateways: [...gateways],
         http: app.ingress.map((ing: IngressSpec) => resilient({
             name: ing.service,
             match: ing.paths.map((p) => ({ uri: p.match === "exact" ? { exact: p.path } : { prefix: p.path } })),

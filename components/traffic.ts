@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AppSpec } from "./apps/spec";
 import type { AppTraffic } from "./apps/traffic";
+import { callerNamespaces, crossAppCalls } from "./authz";
 import { istioObject } from "./istio";
 import { destinationRule, meshVirtualService, rateLimitFilter, ResilienceConfig } from "./routing";
 
@@ -16,6 +17,8 @@ export interface AppTrafficPolicyArgs {
     readonly resilience: ResilienceConfig;
     /** Render the app's fault injection. */
     readonly faultInjection: boolean;
+    /** Every app of the stack (this one included): the services other apps call are exported to the callers' namespaces. */
+    readonly stackApps?: readonly AppSpec[];
 }
 
 /**
@@ -28,11 +31,12 @@ export class AppTrafficPolicy extends pulumi.ComponentResource {
         super("aks-istio-mesh:traffic:AppTrafficPolicy", name, {}, opts);
         const { spec, namespace, traffic, resilience } = args;
         const entries = new Set(spec.ingress.map((i) => i.service));
+        const callers = callerNamespaces(spec.namespace, crossAppCalls(args.stackApps ?? []));
 
         for (const svc of spec.services) {
             const meta = { name: svc.name, namespace };
-            istioObject(`${name}-${svc.name}-dr`, "DestinationRule", meta, destinationRule(svc, spec.namespace, resilience, entries.has(svc.name)), { parent: this });
-            const vs = meshVirtualService(svc, spec.namespace, traffic[svc.name], resilience, args.faultInjection);
+            istioObject(`${name}-${svc.name}-dr`, "DestinationRule", meta, destinationRule(svc, spec.namespace, resilience, entries.has(svc.name), callers.get(svc.name)), { parent: this });
+            const vs = meshVirtualService(svc, spec.namespace, traffic[svc.name], resilience, args.faultInjection, callers.get(svc.name));
             if (vs) {
                 istioObject(`${name}-${svc.name}-vs`, "VirtualService", meta, vs, { parent: this });
             }

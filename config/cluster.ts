@@ -42,6 +42,46 @@ const ipv4Range = () => text({
     },
 });
 
+const vmSize = () => text({ pattern: /^Standard_[A-Za-z0-9_]+$/, hint: "an Azure VM size such as Standard_D4ds_v5" });
+
+/** What every node pool has: size, count, zones, autoscaler bounds. */
+const POOL_SHAPE = {
+    vmSize: vmSize().default("Standard_D4ds_v5"),
+    /** Node count; with autoscaling, the initial count. */
+    count: integer(1, 100).default(1),
+    zones: list(oneOf(["1", "2", "3"])).default([]),
+    autoscaling: object({ minCount: integer(1, 1000), maxCount: integer(1, 1000) }).superRefine((a, ctx) => {
+        if (a.maxCount < a.minCount) {
+            ctx.addIssue({ code: "custom", path: ["maxCount"], input: a.maxCount, message: `must be an integer from ${a.minCount} to 1000; got ${a.maxCount}` });
+        }
+    }).optional(),
+};
+const pool = () => object(POOL_SHAPE);
+
+/** The Gateway-mode pool the egress gateway's static IPs live on (name fixed: AKS pool names are short). */
+export const EGRESS_POOL = "egress";
+
+function poolCount(p: { count: number; zones: string[]; autoscaling?: { minCount: number; maxCount: number } }, ctx: z.RefinementCtx): void {
+    unique(ctx, p.zones, ["zones"], "zone");
+    if (p.autoscaling && (p.count < p.autoscaling.minCount || p.count > p.autoscaling.maxCount)) {
+        ctx.addIssue({ code: "custom", path: ["count"], input: p.count, message: `must lie between autoscaling.minCount (${p.autoscaling.minCount}) and maxCount (${p.autoscaling.maxCount}); got ${p.count}` });
+    }
+}
+
+const DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"] as const;
+
+/** A weekly planned-maintenance window, as AKS's MaintenanceConfiguration takes it. */
+const window = () => object({
+    day: oneOf(DAYS),
+    /** Local start time, HH:MM in `utcOffset`. */
+    startTime: text({ pattern: /^([01]\d|2[0-3]):[0-5]\d$/, hint: "a time of day HH:MM from 00:00 to 23:59", example: "\"02:00\"" }),
+    /** AKS accepts 4 to 24 hours. */
+    durationHours: integer(4, 24).default(4),
+    /** Every n weeks. */
+    intervalWeeks: integer(1, 4).default(1),
+    utcOffset: text({ pattern: /^[+-](0\d|1[0-4]):[0-5]\d$/, hint: "a UTC offset such as +00:00 or -07:00" }).default("+00:00"),
+});
+
 const existing = object({
     /** An AKS cluster with the Istio add-on, looked up by resource group and name (nothing Azure is created). */
     aks: object({
@@ -65,7 +105,7 @@ const existing = object({
 
 /** Keys that describe a cluster the stack creates; with `existing` they have nothing to act on. */
 export const CREATE_ONLY = ["name", "resourceGroupName", "tier", "systemPool", "networkPolicy", "aad", "disableLocalAccounts",
-    "authorizedIpRanges", "upgradeChannel", "nodeOsUpgradeChannel", "protect"] as const;
+    "authorizedIpRanges", "upgradeChannel", "nodeOsUpgradeChannel", "protect", "userPools", "deleteLock", "maintenance"] as const;
 
 /** The Kubernetes range of every supported revision, as `asm-1-30: 1.32 to 1.36`. */
 export function kubernetesRanges(): string {
@@ -77,22 +117,22 @@ export const cluster = object({
     name: clusterName().optional(),
     /** Default `rg-<name>`. */
     resourceGroupName: resourceGroupName().optional(),
-    kubernetesVersion: text({ pattern: /^\d+\.\d+(\.\d+)?$/, hint: "a Kubernetes version such as \"1.34\" or \"1.34.2\"", example: "\"1.34\"" }),
+    /** Required unless `existing.aks`, whose version the program reads from the cluster. */
+    kubernetesVersion: text({ pattern: /^\d+\.\d+(\.\d+)?$/, hint: "a Kubernetes version such as \"1.34\" or \"1.34.2\"", example: "\"1.34\"" }).optional(),
     tier: oneOf(["Free", "Standard", "Premium"]).default("Free"),
-    systemPool: object({
-        vmSize: text({ pattern: /^Standard_[A-Za-z0-9_]+$/, hint: "an Azure VM size such as Standard_D4ds_v5" }).default("Standard_D4ds_v5"),
-        /** Node count; with autoscaling, the initial count. */
-        count: integer(1, 100).default(1),
-        zones: list(oneOf(["1", "2", "3"])).default([]),
-        autoscaling: object({ minCount: integer(1, 1000), maxCount: integer(1, 1000) }).superRefine((a, ctx) => {
-            if (a.maxCount < a.minCount) {
-                ctx.addIssue({ code: "custom", path: ["maxCount"], input: a.maxCount, message: `must be an integer from ${a.minCount} to 1000; got ${a.maxCount}` });
-            }
-        }).optional(),
-    }).prefault({}).superRefine((p, ctx) => {
-        unique(ctx, p.zones, ["zones"], "zone");
-        if (p.autoscaling && (p.count < p.autoscaling.minCount || p.count > p.autoscaling.maxCount)) {
-            ctx.addIssue({ code: "custom", path: ["count"], input: p.count, message: `must lie between autoscaling.minCount (${p.autoscaling.minCount}) and maxCount (${p.autoscaling.maxCount}); got ${p.count}` });
+    systemPool: pool().prefault({}).superRefine(poolCount),
+    /**
+     * Pools where the apps run, each its own AgentPool resource (it can change and scale later, unlike the
+     * inline system pool). With any, the system pool is tainted CriticalAddonsOnly and keeps system pods only.
+     */
+    userPools: list(object({
+        name: text({ pattern: /^[a-z][a-z0-9]{0,11}$/, hint: "lower-case letters and digits, starting with a letter, at most 12 characters" }),
+        ...POOL_SHAPE,
+    }).superRefine(poolCount)).default([]).superRefine((pools, ctx) => {
+        unique(ctx, pools.map((p) => p.name), [], "pool name");
+        const reserved = pools.findIndex((p) => p.name === "system" || p.name === EGRESS_POOL);
+        if (reserved >= 0) {
+            ctx.addIssue({ code: "custom", path: [reserved, "name"], input: pools[reserved].name, message: `"${pools[reserved].name}" is the name of a pool the stack makes itself; choose another` });
         }
     }),
     networkPolicy: oneOf(["cilium", "azure", "calico", "none"]).default("cilium"),
@@ -100,6 +140,8 @@ export const cluster = object({
     aad: object({
         /** Entra ID groups that become cluster admins through Azure RBAC. */
         adminGroupObjectIds: list(guid()).default([]),
+        /** Service principals (the stack's CI preview identity) given read-only access to this cluster only. */
+        readerPrincipalIds: list(guid()).default([]),
         /** How kubelogin gets tokens for the Kubernetes provider (the engine host needs kubelogin). */
         kubeloginMode: oneOf(KUBELOGIN_MODES).default("azurecli"),
     }).optional(),
@@ -109,11 +151,24 @@ export const cluster = object({
     nodeOsUpgradeChannel: oneOf(["None", "Unmanaged", "NodeImage", "SecurityPatch"]).default("NodeImage"),
     /** Sets Pulumi's `protect` on the ManagedCluster so `pulumi destroy` cannot delete it by accident. */
     protect: boolean().default(false),
+    /** A CanNotDelete management lock on the resource group: Azure itself refuses to delete it or anything in it. */
+    deleteLock: boolean().default(false),
+    /** Planned maintenance windows for the auto-upgrade and node OS channels; a channel without one upgrades at any time. */
+    maintenance: object({ autoUpgrade: window().optional(), nodeOs: window().optional() }).prefault({}),
     /** Deploy onto a cluster that already exists instead of creating one. */
     existing: existing.optional(),
 }).superRefine((c, ctx) => {
+    if (c.kubernetesVersion === undefined && !c.existing?.aks) {
+        ctx.addIssue({ code: "custom", path: ["kubernetesVersion"], input: undefined, message: `is required${c.existing ? " with existing.kubeconfig (nothing can ask an Azure profile for it)" : ""}: the cluster's Kubernetes version, e.g. "1.34"` });
+    }
     if (c.disableLocalAccounts && !c.aad) {
         ctx.addIssue({ code: "custom", path: ["disableLocalAccounts"], input: true, message: "needs cluster.aad (Entra ID integration); without it nobody could sign in" });
+    }
+    if (c.maintenance.autoUpgrade && c.upgradeChannel === "none") {
+        ctx.addIssue({ code: "custom", path: ["maintenance", "autoUpgrade"], input: c.maintenance.autoUpgrade, message: "schedules the auto-upgrade channel, but cluster.upgradeChannel is none; set a channel (patch, stable, rapid, node-image) or remove the window" });
+    }
+    if (c.maintenance.nodeOs && (c.nodeOsUpgradeChannel === "None" || c.nodeOsUpgradeChannel === "Unmanaged")) {
+        ctx.addIssue({ code: "custom", path: ["maintenance", "nodeOs"], input: c.maintenance.nodeOs, message: `schedules the node OS channel, but cluster.nodeOsUpgradeChannel is ${c.nodeOsUpgradeChannel}, which AKS does not schedule; set NodeImage or SecurityPatch, or remove the window` });
     }
 });
 

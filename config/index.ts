@@ -4,22 +4,28 @@
  * result to the components' Args; nothing here knows the components.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { isCompatible, revisionListProblems, SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
+import { endOfLifeProblems, isCompatible, revisionListProblems, SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
+import { SETTINGS_ANNOTATION, settingsDigest, STACK_ANNOTATION } from "../policy-pack/lib/stamp";
 import { AppConfig, podLabels, resolveApps } from "./apps";
 import { cluster, ClusterInput, createOnlyKeysSet, KUBELOGIN_MODES, kubernetesRanges } from "./cluster";
 import { environment, EnvironmentConfig, packEnvironment, workloads } from "./environment";
-import { ingress, IngressConfig } from "./ingress";
+import { GatewayMode, ingress, IngressConfig } from "./ingress";
+import { EgressGatewayInfo, egressGateway } from "../policy-pack/lib/aks";
 import { mesh, MeshConfig, MtlsException } from "./mesh";
 import { observability, ObservabilityConfig } from "./observability";
 import { resolveSecrets, SecretsConfig } from "./secrets";
-import { decodeText, describe, fail, key, parseWith, PROJECT, text } from "./schema";
+import { AZURE_REGIONS, regionName } from "./regions";
+import { closest, decodeText, describe, fail, key, parseWith, PROJECT, text, unknownKey } from "./schema";
 
 export { PROJECT } from "./schema";
 export type { AppConfig, AppSpec, ServiceSpec } from "./apps";
 export type { AppTraffic, ServiceTraffic } from "./traffic";
 export type { EnvironmentConfig } from "./environment";
 export type { IngressConfig } from "./ingress";
-export type { MeshConfig, MtlsException, ResilienceConfig } from "./mesh";
+export type { CertificateAuthorityConfig, EgressGatewayConfig, MeshConfig, MtlsException, ResilienceConfig } from "./mesh";
+export { podSecurityLevel } from "./mesh";
+export { EGRESS_POOL } from "./cluster";
+export type { EgressGatewayInfo } from "../policy-pack/lib/aks";
 export type { AlertsConfig, ObservabilityConfig } from "./observability";
 export type { SecretsConfig, SecretValues } from "./secrets";
 
@@ -47,6 +53,13 @@ export interface StackConfig {
     readonly ingress: IngressConfig;
     readonly observability: ObservabilityConfig;
     readonly secrets: SecretsConfig;
+    /**
+     * The add-on egress gateway apps route external hosts through (`mesh.egressGateway`), as apps
+     * address it: its name (the Service), namespace and pod label selector. Undefined without one.
+     */
+    readonly egressGateway?: EgressGatewayInfo;
+    /** What the stack may run but should change (e.g. a revision past its end of life in development), one line each. */
+    readonly warnings: readonly string[];
 }
 
 const TOP_LEVEL_KEYS = ["cluster", "mesh", "apps", "workloads", "ingress", "observability", "environment", "secrets"] as const;
@@ -57,8 +70,12 @@ function decode(k: string, v: unknown): unknown {
     return "problem" in decoded ? fail(k, decoded.problem) : decoded.value;
 }
 
+/** Revisions against the Kubernetes version; with existing.aks and no version, the cluster's own (read by the program) is what it runs. */
 function checkKubernetesVersion(c: ClusterInput, m: MeshConfig): void {
     const version = c.kubernetesVersion;
+    if (version === undefined) {
+        return;
+    }
     if (!SUPPORTED_REVISIONS.some((r) => isCompatible(r.revision, version))) {
         fail(`${key("cluster")}.kubernetesVersion`, `no supported Istio revision runs on Kubernetes ${version} (${kubernetesRanges()}); choose a version in one of those ranges`);
     }
@@ -75,7 +92,7 @@ function checkKubernetesVersion(c: ClusterInput, m: MeshConfig): void {
 function resolveCluster(raw: unknown, stack: string): ClusterConfig {
     const path = key("cluster");
     if (raw === undefined) {
-        fail(path, "is required: set at least cluster.kubernetesVersion, e.g. \"1.34\"");
+        fail(path, "is required: set at least cluster.kubernetesVersion, e.g. \"1.34\" (or cluster.existing for a cluster that exists)");
     }
     const c = parseWith(cluster, raw, path);
     if (c.existing) {
@@ -120,19 +137,45 @@ function checkMtlsExceptions(exceptions: readonly MtlsException[], apps: readonl
  * another's. With `tls`, hosts must be named (a certificate cannot cover `*`) and every app needs
  * one; without it an app left out is served on `<app>.internal`.
  */
-function resolveIngress(raw: unknown, apps: readonly AppConfig[], catalog: Readonly<Record<string, unknown>>, env: EnvironmentConfig): IngressConfig {
+function resolveIngress(raw: unknown, apps: readonly AppConfig[], catalog: Readonly<Record<string, unknown>>, env: EnvironmentConfig, m: MeshConfig): IngressConfig {
     const path = key("ingress");
     const i = parseWith(ingress, raw, path);
-    const known = [...new Set([...Object.keys(catalog), ...apps.map((a) => a.spec.name)])];
-    for (const [name, host] of Object.entries(i.hosts)) {
+    const deployed = apps.map((a) => a.spec.name);
+    const gatewaysOff = !m.ingressGateways.external && !m.ingressGateways.internal;
+    if (gatewaysOff && raw !== undefined) {
+        fail(`${key("mesh")}.ingressGateways`, `switches both the external and the internal gateway off, but ${path} is declared: nothing would serve it; set mesh.ingressGateways.external (or internal): true, or remove ${path}`);
+    }
+    const known = [...new Set([...Object.keys(catalog), ...deployed])];
+    const enabled: GatewayMode[] = [...(m.ingressGateways.external ? ["External" as const] : []), ...(m.ingressGateways.internal ? ["Internal" as const] : [])];
+    const gateways: Record<string, GatewayMode[]> = {};
+    for (const [name, choice] of Object.entries(i.gateways)) {
         if (!known.includes(name)) {
-            fail(`${path}.hosts.${name}`, `"${name}" is not an app; apps: ${known.join(", ")}`);
+            fail(`${path}.gateways.${name}`, `"${name}" is not an app; apps: ${known.join(", ")}`);
+        }
+        if (!apps.some((a) => a.spec.name === name && a.spec.ingress.length > 0)) {
+            fail(`${path}.gateways.${name}`, `app "${name}" is not deployed with ingress routes (spec.ingress), so no gateway serves it; remove the entry`);
+        }
+        const wanted: GatewayMode[] = choice === "both" ? ["External", "Internal"] : [choice === "external" ? "External" : "Internal"];
+        const off = wanted.filter((g) => !enabled.includes(g));
+        if (off.length > 0) {
+            fail(`${path}.gateways.${name}`, `"${choice}" needs the ${off.map((g) => g.toLowerCase()).join(" and ")} ingress gateway, which ${key("mesh")}.ingressGateways does not enable; enable it there or choose ${enabled.map((g) => `"${g.toLowerCase()}"`).join(" or ") || "nothing (no gateway is enabled)"}`);
+        }
+        gateways[name] = wanted;
+    }
+    for (const [name, host] of Object.entries(i.hosts)) {
+        const app = apps.find((a) => a.spec.name === name);
+        if (!app) {
+            fail(`${path}.hosts.${name}`, `${describe(name)} is not an app this stack deploys (${key("apps")}: ${deployed.join(", ") || "none"})${name in catalog ? `; add ${name} to ${key("apps")}, or remove the host` : ""}`);
+        }
+        if (app.spec.ingress.length === 0) {
+            fail(`${path}.hosts.${name}`, `app ${name} has no ingress routes (spec.ingress), so nothing would answer on ${describe(host)}; remove the host, or give the app routes`);
         }
         if (i.tls && host.startsWith("*")) {
             fail(`${path}.hosts.${name}`, `${describe(host)} is not allowed with ingress.tls: name the host the certificate covers`);
         }
     }
-    const served = apps.filter((a) => a.spec.ingress.length > 0);
+    // Without a gateway no app is served: no routes, no addresses to report.
+    const served = gatewaysOff ? [] : apps.filter((a) => a.spec.ingress.length > 0);
     if (env.requireTls && served.length > 0 && !i.tls) {
         fail(`${path}.tls`, `is required: the stack's environment (${key("environment")}) requires TLS for the apps served through ingress (${served.map((a) => a.spec.name).join(", ")}); set ingress.tls, or environment.requireTls: false`);
     }
@@ -143,6 +186,7 @@ function resolveIngress(raw: unknown, apps: readonly AppConfig[], catalog: Reado
             fail(`${path}.hosts.${name}`, "is required with ingress.tls: the host the certificate covers");
         }
         hosts[name] = i.hosts[name] ?? `${name}.internal`;
+        gateways[name] ??= enabled.slice(0, 1);
     }
     const seen = new Set<string>();
     for (const h of Object.values(hosts)) {
@@ -151,7 +195,7 @@ function resolveIngress(raw: unknown, apps: readonly AppConfig[], catalog: Reado
         }
         seen.add(h);
     }
-    return { hosts, tls: i.tls };
+    return { hosts, gateways: Object.fromEntries(served.map((a) => [a.spec.name, gateways[a.spec.name]])), tls: i.tls };
 }
 
 /** The environment as declared, or for stack files older than the key, inferred from workloads.highAvailability. */
@@ -170,6 +214,38 @@ function resolveEnvironment(rawEnv: unknown, rawWorkloads: unknown): Environment
     return { kind: e.kind, highAvailability: ha, requireTls: e.requireTls ?? production, declared: true };
 }
 
+/**
+ * Mesh profile settings of a cluster the stack does not create: it cannot change them. A plug-in CA in
+ * particular only takes effect when the mesh is first enabled.
+ */
+function checkExistingMesh(c: ClusterConfig, m: MeshConfig): void {
+    if (!c.existing) {
+        return;
+    }
+    const how = c.existing.kubeconfig ? "with cluster.existing.kubeconfig there is no Azure" : "with cluster.existing the stack does not manage the cluster's mesh profile";
+    if (m.certificateAuthority) {
+        fail(`${key("mesh")}.certificateAuthority`, `the add-on cannot switch an existing mesh to a plug-in CA (${how}); create a new cluster with the plug-in CA and move the apps, or keep the add-on's CA: remove mesh.certificateAuthority`);
+    }
+    if (m.egressGateway) {
+        fail(`${key("mesh")}.egressGateway`, `the egress gateway is part of the cluster's mesh profile and ${how}; enable it on the cluster (az aks mesh enable-egress-gateway) and remove mesh.egressGateway`);
+    }
+}
+
+/**
+ * A revision past its end of life: production is refused, development warned (the stack still
+ * previews, so an upgrade can be tried there first), and so is a canary upgrade to a current
+ * revision. Returns the warnings.
+ */
+function checkEndOfLife(m: MeshConfig, env: EnvironmentConfig): string[] {
+    const problems = endOfLifeProblems(m.revisions);
+    // During a canary upgrade away from it (the newest revision is current) production is warned too.
+    const upgrading = endOfLifeProblems(m.revisions.slice(-1)).length === 0;
+    if (problems.length > 0 && env.kind === "production" && !upgrading) {
+        fail(`${key("mesh")}.revisions`, `${problems.join("; ")} (the stack's environment is production; a development stack is only warned)`);
+    }
+    return problems.map((p) => `${key("mesh")}.revisions: ${p}`);
+}
+
 /** Azure-only parts a kubeconfig cluster cannot have: refused by the key that switches them on. */
 function checkKubeconfigMode(c: ClusterConfig, o: ObservabilityConfig, i: IngressConfig): void {
     if (!c.existing?.kubeconfig) {
@@ -177,7 +253,7 @@ function checkKubeconfigMode(c: ClusterConfig, o: ObservabilityConfig, i: Ingres
     }
     const mode = `with ${key("cluster")}.existing.kubeconfig there is no Azure`;
     if (o.enabled) {
-        fail(`${key("observability")}.enabled`, `managed Prometheus and Grafana are Azure services and ${mode}: set observability.enabled: false (it defaults to true)`);
+        fail(`${key("observability")}.enabled`, `managed Prometheus and Grafana are Azure services and ${mode}: set observability.enabled: false, or leave it out (a kubeconfig cluster has it off)`);
     }
     if (i.tls) {
         fail(`${key("ingress")}.tls`, `the certificate comes from Azure Key Vault and ${mode}: remove ingress.tls`);
@@ -194,26 +270,39 @@ export function parseStackConfig(stack: string, rawValues: Record<string, unknow
     for (const [k, v] of Object.entries(rawValues)) {
         const [ns, name] = k.split(":");
         if (ns === PROJECT && !(TOP_LEVEL_KEYS as readonly string[]).includes(name)) {
-            fail(k, `unknown key; allowed keys: ${TOP_LEVEL_KEYS.map(key).join(", ")}`);
+            fail(k, unknownKey(name, TOP_LEVEL_KEYS, k, key));
         }
         values[k] = ns === PROJECT ? decode(k, v) : v;
+    }
+    if (!Object.keys(values).some((k) => k.startsWith(`${PROJECT}:`))) {
+        fail(`${PROJECT}:*`, `the stack's config holds no ${PROJECT} key at all; is the stack file's top-level key config: (and each key ${key("<name>")})?`);
     }
     const env = resolveEnvironment(values[key("environment")], values[key("workloads")]);
     const m = parseWith(mesh, values[key("mesh")], key("mesh"));
     const c = resolveCluster(values[key("cluster")], stack);
     checkKubernetesVersion(c, m);
+    const warnings = checkEndOfLife(m, env);
     const location = c.existing?.kubeconfig ? undefined
-        : parseWith(text({ hint: "an Azure region such as westeurope" }), values["azure-native:location"], "azure-native:location");
-    const apps = resolveApps(values[key("apps")], catalog, m.revisions);
+        : parseWith(text({
+            hint: "an Azure region such as westeurope",
+            check: (l) => regionName(l) ? undefined : `${describe(l)} is not an Azure region${closest(l.toLowerCase().replace(/\s+/g, ""), AZURE_REGIONS) ? `; did you mean ${closest(l.toLowerCase().replace(/\s+/g, ""), AZURE_REGIONS)}?` : ""} (regions: az account list-locations -o table; a new one is added in config/regions.ts)`,
+        }), values["azure-native:location"], "azure-native:location");
+    const apps = resolveApps(values[key("apps")], catalog, m.revisions, env.highAvailability);
     checkMtlsExceptions(m.mtlsExceptions, apps);
-    const i = resolveIngress(values[key("ingress")], apps, catalog, env);
-    const o = parseWith(observability, values[key("observability")], key("observability"));
+    const i = resolveIngress(values[key("ingress")], apps, catalog, env, m);
+    // Managed Prometheus and Grafana are Azure services: a kubeconfig cluster has them off unless asked for (and then refused).
+    const rawObservability = values[key("observability")];
+    const o = parseWith(observability, c.existing?.kubeconfig && (typeof rawObservability !== "object" || rawObservability === null || !("enabled" in rawObservability))
+        ? { ...(rawObservability as object | undefined), enabled: false } : rawObservability, key("observability"));
+    checkExistingMesh(c, m);
     const config: StackConfig = {
         stack, location, environment: env, cluster: c, mesh: m, apps,
         workloads: { highAvailability: env.highAvailability },
         ingress: i,
         observability: o,
         secrets: resolveSecrets(values[key("secrets")], apps),
+        ...(m.egressGateway ? { egressGateway: egressGateway(m.egressGateway.name, m.egressGateway.namespace) } : {}),
+        warnings,
     };
     checkKubeconfigMode(c, o, i);
     return config;
@@ -232,6 +321,10 @@ export function placeholderKeys(config: StackConfig): string[] {
     const tls = config.ingress.tls;
     if (tls && ZERO_SUBSCRIPTION.test(tls.keyVaultId)) {
         keys.push(`${key("ingress")}.tls.keyVaultId`);
+    }
+    const ca = config.mesh.certificateAuthority;
+    if (ca && ZERO_SUBSCRIPTION.test(ca.keyVaultId)) {
+        keys.push(`${key("mesh")}.certificateAuthority.keyVaultId`);
     }
     for (const [app, host] of Object.entries(config.ingress.hosts)) {
         if (DOCUMENTATION_HOST.test(host)) {
@@ -264,15 +357,31 @@ export function refusePlaceholders(config: StackConfig, offline = isOffline()): 
     }
 }
 
-/** The policy pack's settings for the stack, from its environment and its mTLS exceptions. */
-export function packSettings(config: StackConfig): { environment: "prod" | "dev"; mtlsExceptions?: MtlsException[]; allowedRevisions?: string[] } {
+/** The policy pack's settings for the stack, from its environment and its mTLS exceptions, with their digest (see stackStamp). */
+export function packSettings(config: StackConfig): {
+    environment: "prod" | "dev"; mtlsExceptions?: MtlsException[]; allowedRevisions?: string[]; proxyRedirection?: "CNIChaining" | "InitContainers";
+    egressGateways?: { name: string; namespace: string }[]; settingsDigest: string;
+} {
     const exceptions = config.mesh.mtlsExceptions;
-    return {
+    const settings = {
         environment: packEnvironment(config.environment.kind),
         ...(exceptions.length > 0 ? { mtlsExceptions: [...exceptions] } : {}),
         // Without a ManagedCluster in the stack the pack cannot narrow revisions itself.
         ...(config.cluster.existing?.kubeconfig ? { allowedRevisions: [...config.mesh.revisions] } : {}),
+        // The pack assumes Istio CNI; a mesh on init containers says so, or its namespaces' level is misjudged.
+        ...(config.mesh.proxyRedirection !== "CNIChaining" ? { proxyRedirection: config.mesh.proxyRedirection } : {}),
+        // The add-on runs the egress gateway, not the stack: the pack learns it exists from here.
+        ...(config.egressGateway ? { egressGateways: [{ name: config.egressGateway.name, namespace: config.egressGateway.namespace }] } : {}),
     };
+    return { ...settings, settingsDigest: settingsDigest(settings) };
+}
+
+/**
+ * Annotations for every Namespace the program creates: the stack's name and the digest of its pack
+ * settings, which the pack compares with the digest in its config (policy-pack/lib/stamp.ts).
+ */
+export function stackStamp(config: StackConfig): Record<string, string> {
+    return { [STACK_ANNOTATION]: config.stack, [SETTINGS_ANNOTATION]: packSettings(config).settingsDigest };
 }
 
 /** The stack's validated config, from every value the engine passed in (structured ones as JSON text). The only place the program reads config. */

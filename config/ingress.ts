@@ -1,6 +1,12 @@
 /** `aks-istio-mesh:ingress`: a host per app with ingress routes and, for HTTPS, the certificate in Key Vault. */
 import { z } from "zod";
-import { object, record, text } from "./schema";
+import type { GatewayMode } from "../policy-pack/lib/aks";
+import { object, oneOf, record, text } from "./schema";
+
+export type { GatewayMode } from "../policy-pack/lib/aks";
+
+/** Which of the add-on's ingress gateways serve an app. */
+export const GATEWAY_CHOICES = ["external", "internal", "both"] as const;
 
 export const HOST = {
     pattern: /^(\*|(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+)$/,
@@ -11,6 +17,8 @@ const KEY_VAULT_ID = /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]+\/pr
 export const ingress = object({
     /** Host each app with ingress routes is served on, by app name. */
     hosts: record(text(HOST)).default({}),
+    /** Ingress gateway(s) each app is served through, by app name; default the external one when enabled, else the internal. */
+    gateways: record(oneOf(GATEWAY_CHOICES)).default({}),
     /** HTTPS with a certificate from Azure Key Vault; port 80 redirects to 443. */
     tls: object({
         /** Resource id of the Key Vault holding the certificate. */
@@ -28,5 +36,7 @@ export type IngressInput = z.output<typeof ingress>;
 /** Hosts per served app, after the checks against the stack's apps. */
 export interface IngressConfig {
     readonly hosts: Readonly<Record<string, string>>;
+    /** The ingress gateways serving each app with ingress routes (at least one when any is enabled). */
+    readonly gateways: Readonly<Record<string, readonly GatewayMode[]>>;
     readonly tls?: NonNullable<IngressInput["tls"]>;
 }

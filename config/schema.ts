@@ -24,10 +24,13 @@ export function describe(value: unknown): string {
     return value === undefined ? "nothing" : JSON.stringify(value);
 }
 
+/** A valid value to suggest for what YAML read as a number or a boolean; a fixed one, or one made from the value. */
+type Example = string | ((value: number | boolean) => string);
+
 /** `got ...`, saying plainly when YAML read a value as a number or a boolean where text was meant. */
-function gotText(value: unknown, example?: string): string {
+function gotText(value: unknown, example?: Example): string {
     if (typeof value === "number" || typeof value === "boolean") {
-        const quoted = example ?? `"${value}"`;
+        const quoted = typeof example === "function" ? example(value) : example ?? `"${value}"`;
         return `got the ${typeof value} ${value}, not text: write the value in quotes (e.g. ${quoted}); YAML reads it unquoted as a ${typeof value}`;
     }
     return `got ${describe(value)}`;
@@ -39,7 +42,7 @@ export function joinPath(base: string, path: readonly PropertyKey[]): string {
 }
 
 /** Text; `pattern` (with `hint`, what is allowed) narrows it, `check` adds a rule of its own. */
-export function text(opts: { pattern?: RegExp; hint?: string; example?: string; check?: (s: string) => string | undefined } = {}) {
+export function text(opts: { pattern?: RegExp; hint?: string; example?: Example; check?: (s: string) => string | undefined } = {}) {
     const { pattern, hint, example, check } = opts;
     return z.string({ error: (iss) => `must be a non-empty string${hint ? ` (${hint})` : ""}; ${gotText(iss.input, example)}` })
         .min(1, { error: () => `must be a non-empty string${hint ? ` (${hint})` : ""}; got ""` })
@@ -78,7 +81,51 @@ export function decimal(min: number, max: number, what = "a number") {
     return z.number({ error }).min(min, { error }).max(max, { error });
 }
 
-export const boolean = () => z.boolean({ error: (iss) => `must be true or false; got ${describe(iss.input)}` });
+export const boolean = () => z.boolean({
+    error: (iss) => typeof iss.input === "string" && /^(true|false)$/i.test(iss.input.trim())
+        ? `got the text ${describe(iss.input)}, not the boolean ${iss.input.trim().toLowerCase()}: write it without quotes`
+        : `must be true or false; got ${describe(iss.input)}`,
+});
+
+/** Stands for the full key path in a message made where only the last key is known (see parseWith). */
+const KEY_PATH = "\u0000key\u0000";
+
+/** Edit distance, for naming the known key a misspelt one was meant to be. */
+function distance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let prev = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const cur = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+            prev = cur;
+        }
+    }
+    return row[b.length];
+}
+
+/** The known key `k` was most likely meant as (a typo, a wrong case, a plural), if one is close. */
+export function closest(k: string, known: readonly string[]): string | undefined {
+    const ranked = known.map((c) => ({ c, d: distance(k, c) })).sort((x, y) => x.d - y.d);
+    const best = ranked[0];
+    return best && best.d <= Math.max(1, Math.floor(Math.min(k.length, best.c.length) / 4)) ? best.c : undefined;
+}
+
+/**
+ * Why `k` is not a key: a dotted path written as one key (`pulumi config set --path` makes the
+ * nesting), or a misspelling of a known key, or neither. `full` is the key as users write it; a
+ * schema's error function does not know it, so parseWith fills in KEY_PATH.
+ */
+export function unknownKey(k: string, known: readonly string[], full = KEY_PATH, show = (name: string) => name): string {
+    const allowed = `allowed keys: ${known.map(show).join(", ")}`;
+    const [head, ...rest] = k.split(".");
+    if (rest.length > 0 && known.includes(head)) {
+        return `unknown key: a path written as one key; nest ${rest.join(".")} under ${show(head)} in the stack file, or set it with pulumi config set --path '${full}' <value>`;
+    }
+    const meant = closest(k, known);
+    return meant ? `unknown key; did you mean ${show(meant)}? (${allowed})` : `unknown key; ${allowed}`;
+}
 
 /**
  * A list or map stored as text, as `pulumi config set key '[a, b]'` stores it (and as the engine hands
@@ -139,10 +186,10 @@ export function record<T extends z.ZodType>(value: T, keyCheck?: (k: string) => 
 
 /** An object with exactly these keys; any other key is refused by name. */
 export function object<S extends z.ZodRawShape>(shape: S, opts: Required = {}) {
-    const allowed = Object.keys(shape).join(", ");
+    const known = Object.keys(shape);
     const schema = z.strictObject(shape, {
-        error: (iss) => iss.code === "unrecognized_keys" ? `unknown key; allowed keys: ${allowed}`
-            : missing(opts, iss.input, `must be an object with keys ${allowed}; got ${describe(iss.input)}`),
+        error: (iss) => iss.code === "unrecognized_keys" ? unknownKey(iss.keys[0], known)
+            : missing(opts, iss.input, `must be an object with keys ${known.join(", ")}; got ${describe(iss.input)}`),
     });
     return structured(schema);
 }
@@ -172,6 +219,8 @@ export function durationMs(d: string): number {
 export function duration(minMs = 1) {
     return text({
         pattern: /^\d+(\.\d+)?(ms|s|m|h)$/, hint: "a duration such as 500ms, 7s or 1m",
+        // A bare number has no unit: suggest it in seconds, as a duration Istio accepts.
+        example: (v) => (typeof v === "number" ? `"${v}s"` : "\"5s\""),
         check: (s) => durationMs(s) < minMs ? `${describe(s)} is too short: must be at least ${minMs}ms (${minMs === 1 ? "Istio refuses a zero or sub-millisecond duration" : "Envoy refuses a shorter interval"})` : undefined,
     });
 }
@@ -185,7 +234,13 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, base: 
     if (r.success) {
         return r.data;
     }
-    const issue = r.error.issues[0];
+    // A misspelt key also leaves the key it was meant as missing: name the misspelling, not "got nothing".
+    const first = r.error.issues[0];
+    const sameParent = (a: readonly PropertyKey[], b: readonly PropertyKey[]) => a.length === b.length && a.every((k, i) => k === b[i]);
+    const unknown = first.input === undefined
+        ? r.error.issues.find((i) => i.code === "unrecognized_keys" && sameParent(i.path, first.path.slice(0, -1)))
+        : undefined;
+    const issue = unknown ?? first;
     const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]] : issue.path;
-    return fail(joinPath(base, path), issue.message);
+    return fail(joinPath(base, path), issue.message.replace(KEY_PATH, joinPath(base, path)));
 }

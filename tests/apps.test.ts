@@ -179,7 +179,7 @@ describe("apps as data", () => {
     });
 
     it("deploys an app of the user's own from stack config: one spec in, the right objects out", async () => {
-        const run = await variantRun("dev", (v) => { v[APPS] = [{ name: "hello", spec: hello }]; });
+        const run = await variantRun("dev", (v) => { v[APPS] = [{ name: "hello", spec: hello }]; v["aks-istio-mesh:ingress"] = { hosts: {} }; });
         const own = (kind: string) => kubeObjects(run, kind).filter(inApps);
         assert.deepStrictEqual(kubeObjects(run, "Namespace").filter((n) => n.metadata.name !== "kiali").map((n) => [n.metadata.name, n.metadata.labels["istio.io/rev"]]), [["hello", "asm-1-30"]]);
         assert.deepStrictEqual(own("Deployment").map((d) => d.metadata.name).sort(), ["api-v1", "web-v1"]);
@@ -200,7 +200,7 @@ describe("apps as data", () => {
         const cases: [string, (s: any) => void, RegExp][] = [
             ["duplicate service", (s) => s.services.push({ ...s.services[0] }), /spec\.services: duplicate service "web"/],
             ["call to an unknown service", (s) => { s.calls[0].to = "db"; }, /spec\.calls\[0\]\.to: "db" is not a service of hello; services: web, api/],
-            ["call to a port the service lacks", (s) => { s.calls[0].port = 9001; }, /spec\.calls\[0\]\.to: api has no port 9001/],
+            ["call to a port the service lacks", (s) => { s.calls[0].port = 9001; }, /spec\.calls\[0\]\.port: api has no port 9001/],
             ["bad image reference", (s) => { s.services[0].image = "nginx"; }, /spec\.services\[0\]\.image: "nginx" is not an image reference with a pinned tag or digest/],
             ["moving tag", (s) => { s.services[0].image = "nginx:latest"; }, /moving tag "latest"/],
             ["port without a protocol", (s) => { delete s.services[1].ports[0].protocol; }, /spec\.services\[1\]\.ports\[0\]\.protocol: is required so Istio knows the protocol/],

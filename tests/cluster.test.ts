@@ -15,10 +15,9 @@ describe("AksCluster", () => {
         describe(`${stack} stack`, () => {
             it("creates the cluster with the Istio add-on, its revisions and the external gateway", async () => {
                 const mc = one(await stackRun(stack), MC).inputs as any;
-                assert.deepStrictEqual(mc.serviceMeshProfile, {
-                    mode: "Istio",
-                    istio: { revisions: ["asm-1-30"], components: { ingressGateways: [{ mode: "External", enabled: true }] } },
-                });
+                assert.strictEqual(mc.serviceMeshProfile.mode, "Istio");
+                assert.deepStrictEqual(mc.serviceMeshProfile.istio.revisions, ["asm-1-30"]);
+                assert.deepStrictEqual(mc.serviceMeshProfile.istio.components.ingressGateways, [{ mode: "External", enabled: true }]);
                 assert.strictEqual(mc.resourceName, stackConfig(stack).cluster.name);
                 assert.strictEqual(mc.oidcIssuerProfile.enabled, true);
                 assert.strictEqual(mc.securityProfile.workloadIdentity.enabled, true);
@@ -52,15 +51,13 @@ describe("AksCluster", () => {
         });
     }
 
-    it("keeps dev cheap: Free tier, no zones, local accounts, not protected", async () => {
+    it("keeps dev cheap: Free tier, no zones, not protected", async () => {
         const run = await stackRun("dev");
         const mc = one(run, MC);
         const inputs = mc.inputs as any;
         assert.strictEqual(inputs.sku.tier, "Free");
         assert.strictEqual(inputs.agentPoolProfiles[0].availabilityZones, undefined);
         assert.strictEqual(inputs.agentPoolProfiles[0].enableAutoScaling, false);
-        assert.strictEqual(inputs.aadProfile, undefined);
-        assert.strictEqual(inputs.disableLocalAccounts, false);
         assert.strictEqual(mc.protect, false);
     });
 
@@ -106,6 +103,12 @@ describe("AksCluster", () => {
 
         it("leaves the node count to the autoscaler, so an up after a refresh does not resize the pool", async () => {
             assert.deepStrictEqual((await clusterOf(args({ minCount: 3, maxCount: 6 }))).ignoreChanges, ["agentPoolProfiles[0].count"]);
+        });
+
+        it("with user pools, leaves the inline pools alone (a refresh lists the separate pools there) and the autoscaler owns each pool's count", async () => {
+            const run = await runComponents(offlineMocks, () => new AksCluster("aks", { ...args(), userPools: [{ name: "apps", vmSize: "Standard_D4ds_v5", count: 3, zones: [], autoscaling: { minCount: 3, maxCount: 9 } }] }));
+            assert.deepStrictEqual(run.resources.find((r) => r.type === MC)!.ignoreChanges, ["agentPoolProfiles"]);
+            assert.deepStrictEqual(run.resources.find((r) => r.type === "azure-native:containerservice:AgentPool")!.ignoreChanges, ["count"]);
         });
 
         it("still manages the count of a fixed pool", async () => {

@@ -57,6 +57,24 @@ describe("mesh picture", () => {
         assert.strictEqual(g.edges.find((e) => e.to === "shop/web")!.mtls, true);
     });
 
+    it("draws an external host from the services that declared it, marked unauthorized where the egress gateway's policy leaves a caller out", () => {
+        const entry = { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: { name: "egress-api-example-com", namespace: "shop", annotations: { "aks-istio-mesh/egress-from": "api,web" } },
+            spec: { hosts: ["api.example.com"], location: "MESH_EXTERNAL", resolution: "DNS", ports: [{ number: 443, name: "https-443", protocol: "HTTPS" }] } };
+        const direct = meshGraph([...objects, entry]);
+        assert.deepStrictEqual(direct.externals, ["api.example.com"]);
+        assert.deepStrictEqual(direct.edges.filter((e) => e.external).map((e) => [e.from, e.to, e.label, e.authorized, e.external!.tls]), [
+            ["shop/api", "external:api.example.com", "https:443", true, true],
+            ["shop/web", "external:api.example.com", "https:443", true, true],
+        ]);
+        const gateway = { apiVersion: "networking.istio.io/v1", kind: "Gateway", metadata: { name: "shop-api-example-com", namespace: "aks-istio-egress" },
+            spec: { selector: { istio: "egress" }, servers: [{ port: { number: 443, name: "tls", protocol: "TLS" }, hosts: ["api.example.com"], tls: { mode: "ISTIO_MUTUAL" } }] } };
+        const guard = { apiVersion: "security.istio.io/v1", kind: "AuthorizationPolicy", metadata: { name: "shop-api-example-com", namespace: "aks-istio-egress" },
+            spec: { selector: { matchLabels: { istio: "egress" } }, rules: [{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/web"] } }], when: [{ key: "connection.sni", values: ["api.example.com"] }] }] } };
+        const via = meshGraph([...objects, entry, gateway, guard]).edges.filter((e) => e.external);
+        assert.deepStrictEqual(via.map((e) => [e.from, e.label, e.authorized]), [["shop/api", "via egress https:443", false], ["shop/web", "via egress https:443", true]]);
+        assert.match(toDot(meshGraph([...objects, entry])), /"shop\/web" -> "external:api.example.com" \[label="https:443 TLS ✓"/);
+    });
+
     it("renders SVG with Graphviz", async () => {
         const svg = await renderSvg(toDot(meshGraph(objects)));
         assert.match(svg, /^<\?xml/);

@@ -158,7 +158,7 @@ describe("observability", () => {
                 const [sidecar] = kubeObjects(run, "Sidecar").filter((s) => s.metadata.namespace === KIALI_NAMESPACE);
                 assert.deepStrictEqual(sidecar.spec.egress, [{ hosts: ["./*", `${ROOT_NAMESPACE}/*`, "default/kubernetes.default.svc.cluster.local"] }]);
                 assert.deepStrictEqual(sidecar.spec.outboundTrafficPolicy, { mode: stackConfig(stack).mesh.outboundTrafficPolicy });
-                const [se] = kubeObjects(run, "ServiceEntry");
+                const [se] = kubeObjects(run, "ServiceEntry").filter((s) => s.metadata.namespace === KIALI_NAMESPACE);
                 assert.deepStrictEqual(se.spec.hosts, [new URL(String(run.outputs.prometheusQueryEndpoint)).hostname, "login.microsoftonline.com"]);
                 assert.deepStrictEqual([se.metadata.namespace, se.spec.exportTo, se.spec.location], [KIALI_NAMESPACE, ["."], "MESH_EXTERNAL"]);
             });

@@ -4,7 +4,7 @@ import { placeholderKeys } from "../config";
 import { runProgram } from "../tools/offline/runtime";
 import { configValues, parseStackConfig, stackRun } from "./helpers";
 
-const PROD_PLACEHOLDERS = ["aks-istio-mesh:ingress.tls.keyVaultId", "aks-istio-mesh:ingress.hosts.pets", "aks-istio-mesh:ingress.hosts.bookinfo"];
+const PROD_PLACEHOLDERS = ["aks-istio-mesh:ingress.tls.keyVaultId", "aks-istio-mesh:mesh.certificateAuthority.keyVaultId", "aks-istio-mesh:ingress.hosts.pets", "aks-istio-mesh:ingress.hosts.bookinfo"];
 
 describe("example values in the committed stack files", () => {
     it("are allowed offline: the prod preview renders the whole stack", async () => {
@@ -25,6 +25,8 @@ describe("example values in the committed stack files", () => {
         const values = configValues("prod", (v) => {
             v["aks-istio-mesh:ingress"].hosts = { pets: "shop.contoso.com", bookinfo: "books.contoso.com" };
             v["aks-istio-mesh:ingress"].tls.keyVaultId = v["aks-istio-mesh:ingress"].tls.keyVaultId.replace(/00000000-0000-0000-0000-000000000000/, "6b0e4c1e-54a8-4a4e-9a43-2f1e0c6d7a11");
+            const ca = v["aks-istio-mesh:mesh"].certificateAuthority;
+            ca.keyVaultId = ca.keyVaultId.replace(/00000000-0000-0000-0000-000000000000/, "6b0e4c1e-54a8-4a4e-9a43-2f1e0c6d7a11");
         });
         assert.deepStrictEqual(placeholderKeys(parseStackConfig("prod", values)), []);
         const run = await runProgram({ stack: "prod", values, asRealEngine: true });

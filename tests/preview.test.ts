@@ -62,6 +62,24 @@ describe("preview:offline", () => {
         assert.ok(!fs.existsSync(path.join(tmp, "bad", "resources.json")), "half-built output written");
     });
 
+    it("stops a new stack whose pack config was never generated, naming the command (exit 2), instead of judging it as prod", () => {
+        const root = freshClone(fs.mkdtempSync(path.join(tmp, "new-stack-")));
+        fs.copyFileSync(path.join(root, "Pulumi.dev.yaml"), path.join(root, "Pulumi.qa.yaml"));
+        const r = preview(["--stack", "qa", "--out", path.join(tmp, "qa")], root);
+        assert.strictEqual(r.code, 2, r.stdout + r.stderr);
+        assert.strictEqual(r.stderr, "error: stack qa: policy-pack/config/qa.json: is missing: without it the pack judges stack qa by its defaults (as prod, no mTLS exceptions); run npm run policy:config -- qa\n");
+    });
+
+    it("stops a stack switched to production whose pack config still says dev (exit 2, one line)", () => {
+        const values = parse(fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8"));
+        values.config["aks-istio-mesh:environment"] = { kind: "production", requireTls: false, highAvailability: false };
+        const file = path.join(tmp, "Pulumi.dev-production.yaml");
+        fs.writeFileSync(file, JSON.stringify(values));
+        const r = preview(["--stack", "dev", "--config", file, "--out", path.join(tmp, "switched")]);
+        assert.strictEqual(r.code, 2, r.stdout + r.stderr);
+        assert.match(r.stderr, /^error: stack dev: policy-pack\/config\/dev\.json: is stale: it was not generated from the settings .*Pulumi\.dev-production\.yaml holds now .*; run npm run policy:config -- dev\n$/);
+    });
+
     it("refuses at config a duration the CRDs' CEL rule would refuse later, naming the key (exit 2)", () => {
         // 0.5ms is a well-formed duration, but Istio's CRDs want at least 1ms: config says so before any
         // object is rendered (the schema check's CEL finding on a rendered object is tested in schema.test.ts).

@@ -7,6 +7,7 @@ import * as os from "os";
 import { packSettings } from "../config";
 import { policyConfigFile, policyConfigText } from "../tools/policy-config";
 import { configValues, parseStackConfig, stackConfig, stackRun, STACKS, variantRun } from "./helpers";
+import { runStack } from "./policy/harness";
 
 type Obj = Record<string, any>;
 
@@ -27,10 +28,19 @@ function find(objects: Obj[], kind: string, name: string, namespace?: string): O
     return o;
 }
 
+/** The settings digest the program stamped on the run's Namespaces. */
+function stamp(run: StackRun): string {
+    return objectsOf(run).find((o) => o.kind === "Namespace")!.metadata.annotations["aks-istio-mesh.io/policy-settings"];
+}
+
 /** One deliberate break of the program's output per mandatory policy. */
-const BREAKS: Record<string, { stack: "dev" | "prod"; edit: (o: Obj[]) => void }> = {
+const BREAKS: Record<string, { stack: "dev" | "prod"; edit: (o: Obj[]) => void; today?: string }> = {
     "peer-authentication-strict": { stack: "dev", edit: (o) => { find(o, "PeerAuthentication", "default", "pets").spec.mtls.mode = "PERMISSIVE"; } },
     "mesh-mtls-strict": { stack: "dev", edit: (o) => { o.splice(o.indexOf(find(o, "PeerAuthentication", "default", "aks-istio-system")), 1); } },
+    // The day the end-of-life clock reads (AKS_ISTIO_MESH_TODAY), so the break does not depend on when the test runs.
+    "revision-end-of-life": { stack: "prod", today: "2026-12-03", edit: (o) => { find(o, "ManagedCluster", "aks-aks").properties.serviceMeshProfile.istio.revisions = ["asm-1-29"]; } },
+    "pack-config-current": { stack: "prod", edit: (o) => { find(o, "Namespace", "pets").metadata.annotations["aks-istio-mesh.io/policy-settings"] = "sha256:0000000000000000"; } },
+    "namespace-reserved": { stack: "dev", edit: (o) => { find(o, "Namespace", "pets").metadata.name = "aks-istio-ingress"; } },
     "namespace-injection-labels": { stack: "dev", edit: (o) => { find(o, "Namespace", "pets").metadata.labels = { "istio-injection": "enabled" }; } },
     "namespace-revision-on-cluster": { stack: "dev", edit: (o) => { find(o, "Namespace", "pets").metadata.labels["istio.io/rev"] = "asm-1-29"; } },
     "workload-sidecar-injection": { stack: "dev", edit: (o) => { find(o, "Deployment", "store-front-v1").spec.template.metadata.labels["sidecar.istio.io/inject"] = "false"; } },
@@ -63,7 +73,21 @@ const BREAKS: Record<string, { stack: "dev" | "prod"; edit: (o: Obj[]) => void }
     "gateway-port-range": { stack: "dev", edit: (o) => { find(o, "Gateway", "mesh-ingress").spec.servers[0].port.number = 0; } },
     "authorization-policy-action": { stack: "dev", edit: (o) => { find(o, "AuthorizationPolicy", "allow-nothing", "pets").spec = { action: "DENY" }; } },
     "sidecar-egress-hosts": { stack: "dev", edit: (o) => { find(o, "Sidecar", "default", "pets").spec.egress[0].hosts = []; } },
+    "aks-node-pools": { stack: "prod", edit: (o) => { o.splice(o.indexOf(find(o, "AgentPool", "aks-pool-apps")), 1); } },
+    "aks-delete-lock": { stack: "prod", edit: (o) => { find(o, "ManagementLock", "aks-lock").properties.level = "ReadOnly"; } },
+    "aks-maintenance-windows": { stack: "prod", edit: (o) => { o.splice(o.indexOf(find(o, "MaintenanceConfiguration", "aks-maintenance-node-os")), 1); } },
+    "aks-mesh-ca": { stack: "prod", edit: (o) => { delete find(o, "ManagedCluster", "aks-aks").properties.addonProfiles; } },
+    "aks-egress-gateway": { stack: "prod", edit: (o) => { delete find(o, "ManagedCluster", "aks-aks").properties.networkProfile.staticEgressGatewayProfile; } },
+    "pod-security-admission": { stack: "dev", edit: (o) => { find(o, "Namespace", "pets").metadata.labels["pod-security.kubernetes.io/enforce"] = "privileged"; } },
     "destination-rule-subset-names": { stack: "dev", edit: (o) => { find(o, "DestinationRule", "reviews").spec.subsets[1].name = "v1"; } },
+    "request-authentication-pairs": { stack: "dev", edit: (o) => {
+        o.push({ apiVersion: "security.istio.io/v1", kind: "RequestAuthentication", metadata: { name: "end-user", namespace: "pets" },
+            spec: { selector: { matchLabels: { app: "store-front" } }, jwtRules: [{ issuer: "https://login.example.com/", jwksUri: "https://login.example.com/keys" }] } });
+    } },
+    "autoscaler-target": { stack: "prod", edit: (o) => {
+        o.push({ apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "reviews-v1", namespace: "bookinfo" },
+            spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "reviews-v1" }, minReplicas: 2, maxReplicas: 4 } });
+    } },
 };
 
 describe("the program's own output under the policy pack", () => {
@@ -82,11 +106,20 @@ describe("the program's own output under the policy pack", () => {
         assert.deepStrictEqual(Object.keys(BREAKS).sort(), POLICIES.filter((p) => p.enforcement === "mandatory").map((p) => p.name).sort());
     });
 
-    for (const [policy, { stack, edit }] of Object.entries(BREAKS)) {
+    for (const [policy, { stack, edit, today }] of Object.entries(BREAKS)) {
         it(`a broken ${stack} output trips ${policy}`, async () => {
             const objects = objectsOf(await stackRun(stack));
             edit(objects);
+            const saved = process.env.AKS_ISTIO_MESH_TODAY;
+            if (today) {
+                process.env.AKS_ISTIO_MESH_TODAY = today;
+            }
             const hits = evaluate(objects as KubeObject[], { policies: policyFile(stack) }).filter((v) => v.policy === policy);
+            if (saved === undefined) {
+                delete process.env.AKS_ISTIO_MESH_TODAY;
+            } else {
+                process.env.AKS_ISTIO_MESH_TODAY = saved;
+            }
             assert.ok(hits.some((v) => v.enforcement === "mandatory"), `${policy} did not fire: ${JSON.stringify(hits)}`);
         });
     }
@@ -124,8 +157,43 @@ describe("the program's own output under the policy pack", () => {
         const run = await variantRun("dev", (v) => { v["aks-istio-mesh:mesh"].mtlsExceptions = [exception]; });
         const unapproved = evaluate(objectsOf(run) as KubeObject[], { policies: policyFile("dev") });
         assert.ok(unapproved.some((v) => v.policy === "peer-authentication-strict" && v.enforcement === "mandatory"), "an unapproved exception passed");
-        const approved = evaluate(objectsOf(run) as KubeObject[], { policies: toPolicyPackConfig({ environment: "dev", mtlsExceptions: [exception] }) });
+        assert.deepStrictEqual(unapproved.filter((v) => v.enforcement === "mandatory").map((v) => `${v.policy}: ${v.message}`), [
+            "pack-config-current: the pack config was generated from other settings (" + policyFile("dev")["pack-config-current"].settingsDigest
+                + `) than stack dev's settings (${stamp(run)}, stamped on namespace kiali): its verdicts would use another environment or other mTLS exceptions; run npm run policy:config -- dev and pass --policy-pack-config policy-pack/config/dev.json`,
+            "peer-authentication-strict: spec.portLevelMtls[15672].mode is PERMISSIVE; only STRICT or UNSET is allowed, and the pack's config approves no mTLS exception (a stack's mesh.mtlsExceptions reach the pack only through npm run policy:config)",
+        ]);
+        const config = parseStackConfig("dev", configValues("dev", (v) => { v["aks-istio-mesh:mesh"].mtlsExceptions = [exception]; }));
+        const approved = evaluate(objectsOf(run) as KubeObject[], { policies: toPolicyPackConfig(packSettings(config)) });
         assert.deepStrictEqual(approved.filter((v) => v.enforcement === "mandatory"), []);
     });
 
+    it("refuses a pack config made for other settings, another stack or none, in one line naming the command", async () => {
+        const objects = objectsOf(await stackRun("dev")) as KubeObject[];
+        const hits = (input: Obj) => evaluate(objects, input).filter((v) => v.policy === "pack-config-current");
+        assert.deepStrictEqual(hits({ policies: policyFile("dev") }), []);
+        for (const input of [{ policies: policyFile("prod") }, {}]) {
+            const found = hits(input);
+            assert.strictEqual(found.length, 1, JSON.stringify(found));
+            assert.strictEqual(found[0].enforcement, "mandatory");
+            assert.match(found[0].message, /run npm run policy:config -- dev and pass --policy-pack-config policy-pack\/config\/dev\.json$/);
+        }
+        const switched = await variantRun("dev", (v) => { v["aks-istio-mesh:environment"] = { kind: "production", requireTls: false, highAvailability: false }; });
+        assert.ok(evaluate(objectsOf(switched) as KubeObject[], { policies: policyFile("dev") }).some((v) => v.policy === "pack-config-current"),
+            "a stack switched to production was judged by its dev config");
+    });
+
+});
+
+describe("the stamp through the CrossGuard adapter (what pulumi preview runs)", () => {
+    it("passes the stack judged by its own generated config and refuses it judged by another stack's, on the stamped Namespace's URN", async () => {
+        const resources = (await stackRun("dev")).resources.filter((r) => r.type === "kubernetes:core/v1:Namespace")
+            .map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: r.inputs }));
+        assert.ok(resources.length > 0);
+        const own = policyFile("dev")["pack-config-current"];
+        assert.deepStrictEqual(runStack("pack-config-current", resources, own), { kind: "violations", messages: [] });
+        const other = runStack("pack-config-current", resources, policyFile("prod")["pack-config-current"]);
+        assert.ok(other.kind === "violations" && other.messages.length === 1, JSON.stringify(other));
+        assert.match(other.messages[0].message, /run npm run policy:config -- dev and pass --policy-pack-config policy-pack\/config\/dev\.json$/);
+        assert.ok(resources.some((r) => r.urn === other.messages[0].urn), "reported on a Namespace of the stack");
+    });
 });

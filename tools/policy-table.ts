@@ -23,6 +23,9 @@ const EXEMPTING: Readonly<Record<SettingKey, boolean>> = {
     mtlsExceptions: true,
     environment: true,
     gatewaySelectors: true,
+    proxyRedirection: true,
+    settingsDigest: false,
+    egressGateways: true,
 };
 
 /** A table cell: pipes would split it and bare <placeholders> would vanish as HTML on GitHub. */
@@ -54,7 +57,7 @@ function defaultText(value: unknown): string {
     if (Array.isArray(value)) {
         return value.length === 0 ? "none" : value.map((v) => code(String(v))).join(", ");
     }
-    return code(String(value));
+    return value === "" ? "none" : code(String(value));
 }
 
 function settingsTable(): string {

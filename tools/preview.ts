@@ -14,6 +14,7 @@ import { countByType, manifests, manifestsYaml, resourceTree } from "./offline/r
 import { meshGraph, renderSvg, toDot } from "./offline/meshgraph";
 import { ROOT, runProgram, StackRun } from "./offline/runtime";
 import { bundleDirs } from "./fetch-schemas";
+import { assertPolicyConfigCurrent } from "./policy-config";
 import { BundleUsed, SchemaError, validateAgainstBundles } from "./schema";
 import { ConfigError } from "../policy-pack/lib/errors";
 import { evaluate, KubeObject, toPolicyObject, Violation } from "../policy-pack/rules";
@@ -168,13 +169,14 @@ function clusterSummary(run: StackRun): string[] {
 async function previewStack(stack: string, opts: Options): Promise<{ report: Report; clean: boolean }> {
     const t0 = Date.now();
     const run = await runProgram({ stack, configFile: opts.configFile });
+    // The stack's own pack config must exist and match its settings; a file given with --policy-config is the user's choice.
+    const policyConfig = opts.policyConfig ?? assertPolicyConfigCurrent(stack, ROOT, opts.configFile);
     const t1 = Date.now();
     const list = manifests(run.resources);
     const dirs = await bundleDirs(stackRevisions(run), opts.schemas ?? (process.env.AKS_ISTIO_MESH_SCHEMAS || undefined));
     const schema = checkSchemas(list.map((m) => m.object), dirs);
     const tSchema = Date.now();
-    const stackPolicyConfig = path.join(ROOT, "policy-pack", "config", `${stack}.json`);
-    const policy = checkPolicies(run, opts.policyConfig ?? (fs.existsSync(stackPolicyConfig) ? stackPolicyConfig : undefined));
+    const policy = checkPolicies(run, policyConfig);
     const tPolicy = Date.now();
     const outDir = opts.out ? (opts.stacks.length > 1 ? path.join(opts.out, stack) : opts.out) : path.join(ROOT, "out", stack);
     // An out directory that cannot be written is bad input (exit 2, one line), not a crash.

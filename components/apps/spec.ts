@@ -76,13 +76,65 @@ export interface ServiceSpec {
     /** ServiceAccount (the workload's mesh identity); default the service name. */
     readonly serviceAccount?: string;
     readonly initContainers?: readonly InitContainerSpec[];
+    /**
+     * A HorizontalPodAutoscaler per version's Deployment (not with `replicas`, `singleton` or a
+     * StatefulSet): the HPA owns the replica count, so the Deployment leaves it unset.
+     */
+    readonly autoscaling?: AutoscalingSpec;
+    /** Persistent volumes of a StatefulSet: a claim per pod from `volumeClaimTemplates`. */
+    readonly volumeClaims?: readonly VolumeClaimSpec[];
 }
 
-/** A call in the app's call graph: `from` calls `to` on a Service port. */
+/** CPU-based autoscaling (autoscaling/v2): replicas between the bounds, at a target average CPU utilization. */
+export interface AutoscalingSpec {
+    readonly minReplicas: number;
+    readonly maxReplicas: number;
+    /** Target average CPU utilization in percent of the containers' CPU requests. */
+    readonly cpuUtilization: number;
+}
+
+/** A persistent volume each pod of a StatefulSet claims, mounted at `mountPath`. */
+export interface VolumeClaimSpec {
+    readonly name: string;
+    readonly mountPath: string;
+    /** Requested size, e.g. 8Gi. */
+    readonly size: string;
+    /** StorageClass; the cluster's default when omitted (on AKS: managed-csi). */
+    readonly storageClassName?: string;
+}
+
+/**
+ * A call in the app's call graph: `from` calls `to` on a Service port. `to` is a service of the
+ * app, or `<app>/<service>` for a service of another app of the stack.
+ */
 export interface CallSpec {
     readonly from: string;
     readonly to: string;
     readonly port: number;
+}
+
+/** Protocols of an external host as the caller speaks them (https and tls: the caller's own TLS). */
+export const EGRESS_PROTOCOLS = ["http", "https", "tls"] as const;
+export type EgressProtocol = (typeof EGRESS_PROTOCOLS)[number];
+
+/** An external host the app calls (outside the cluster), and which of its services call it. */
+export interface EgressSpec {
+    /** DNS name of the host, e.g. api.example.com (no wildcard: the egress gateway resolves it by DNS). */
+    readonly host: string;
+    /** Port the caller connects to. */
+    readonly port: number;
+    readonly protocol: EgressProtocol;
+    /** Services of the app that call the host (their ServiceAccounts are admitted on the egress gateway). */
+    readonly from: readonly string[];
+    /** The caller speaks plain HTTP on `port`; the mesh opens TLS to the host on 443 (http only). */
+    readonly originateTls?: boolean;
+}
+
+/** An issuer of end-user JWTs and where its signing keys are published. */
+export interface JwtIssuer {
+    readonly issuer: string;
+    /** HTTPS URL of the issuer's JSON Web Key Set. */
+    readonly jwksUri: string;
 }
 
 /** How the ingress gateway reaches an entry service. */
@@ -90,6 +142,10 @@ export interface IngressSpec {
     readonly service: string;
     readonly port: number;
     readonly paths: readonly { readonly match: "exact" | "prefix"; readonly path: string }[];
+    /** The issuer of this route's tokens; default the app's `auth`. */
+    readonly auth?: JwtIssuer;
+    /** Requests on these paths need a valid token of the issuer (a request principal). */
+    readonly requireAuth?: boolean;
 }
 
 /** A Secret the app generates: literal keys and random passwords (never literal passwords). */
@@ -107,6 +163,10 @@ export interface AppSpec {
     readonly calls: readonly CallSpec[];
     readonly ingress: readonly IngressSpec[];
     readonly secrets?: readonly SecretSpec[];
+    /** External hosts the app calls: ServiceEntries, routed through the egress gateway when the stack has one. */
+    readonly egress?: readonly EgressSpec[];
+    /** The issuer of end-user tokens for the app's ingress routes (a route may name its own). */
+    readonly auth?: JwtIssuer;
     /** Default routing per service (canary weights, header routes, faults, rate limit); stacks override it. */
     readonly traffic?: AppTraffic;
 }

@@ -24,8 +24,10 @@ export interface RevisionInfo {
     readonly minKubernetes: string;
     /** Newest compatible AKS Kubernetes minor version (`major.minor`). */
     readonly maxKubernetes: string;
-    /** Expected end of life (month), as published by AKS. */
+    /** End of life (`YYYY-MM`), as the AKS support policy publishes it; the revision is supported through that month. */
     readonly endOfLife: string;
+    /** True while the AKS support policy gives the month as an estimate. */
+    readonly endOfLifeExpected: boolean;
 }
 
 /** Supported revisions, oldest first. */
@@ -33,12 +35,12 @@ export const SUPPORTED_REVISIONS: readonly RevisionInfo[] = [
     {
         revision: "asm-1-29", istio: "1.29", istioPatch: "1.29.6",
         crdSha256: "53fd74da78d4d3ecb2e7e369e53101ea4e81b00b40f03eb75894d2e97dd5b19a",
-        minKubernetes: "1.31", maxKubernetes: "1.36", endOfLife: "2026-09 (expected)",
+        minKubernetes: "1.31", maxKubernetes: "1.36", endOfLife: "2026-09", endOfLifeExpected: true,
     },
     {
         revision: "asm-1-30", istio: "1.30", istioPatch: "1.30.3",
         crdSha256: "dcb43ff6b9af2f629b80b6a82597f5a91db259c757e66cc5353ac007da28351a",
-        minKubernetes: "1.32", maxKubernetes: "1.36", endOfLife: "2026-12 (expected)",
+        minKubernetes: "1.32", maxKubernetes: "1.36", endOfLife: "2026-12", endOfLifeExpected: true,
     },
 ];
 
@@ -111,9 +113,38 @@ export function revisionListProblems(revisions: readonly string[], kubernetesVer
     return problems;
 }
 
+/**
+ * Today, for end-of-life checks: the date in $AKS_ISTIO_MESH_TODAY (YYYY-MM-DD) when set, so tests and
+ * reviews of a past or future day are deterministic, else the clock.
+ */
+export function today(): Date {
+    const fixed = process.env.AKS_ISTIO_MESH_TODAY;
+    return fixed && /^\d{4}-\d{2}-\d{2}$/.test(fixed) ? new Date(`${fixed}T00:00:00Z`) : new Date();
+}
+
+/** True once the revision's end-of-life month is over (it is supported through that month). */
+export function isPastEndOfLife(info: RevisionInfo, on: Date = today()): boolean {
+    const [y, m] = info.endOfLife.split("-").map(Number);
+    return on.getTime() >= Date.UTC(y, m, 1);
+}
+
+/**
+ * Revisions of the list whose end of life has passed, each as one sentence with the date and what
+ * to upgrade to; empty when none has.
+ */
+export function endOfLifeProblems(revisions: readonly string[], on: Date = today()): string[] {
+    const current = SUPPORTED_REVISIONS.filter((r) => !isPastEndOfLife(r, on)).map((r) => r.revision);
+    return revisions.flatMap((r) => {
+        const info = revisionInfo(r);
+        return info && isPastEndOfLife(info, on)
+            ? [`${r} reached its end of life in ${info.endOfLife}${info.endOfLifeExpected ? " (the AKS estimate)" : ""}: AKS no longer supports it; upgrade to ${current.join(" or ") || "a newer revision (none in the table yet)"}`]
+            : [];
+    });
+}
+
 /** The table as Markdown, for docs/revisions.md (a test keeps the file equal to it). */
 export function revisionTable(): string {
     const rows = SUPPORTED_REVISIONS.map((r) =>
-        `| ${r.revision} | ${r.istio} | ${r.istioPatch} | ${r.minKubernetes}–${r.maxKubernetes} | ${r.endOfLife} | \`${r.crdSha256}\` |`);
+        `| ${r.revision} | ${r.istio} | ${r.istioPatch} | ${r.minKubernetes}–${r.maxKubernetes} | ${r.endOfLife}${r.endOfLifeExpected ? " (expected)" : ""} | \`${r.crdSha256}\` |`);
     return ["| revision | Istio | pinned patch | Kubernetes | end of life | crd-all.gen.yaml SHA-256 |", "|---|---|---|---|---|---|", ...rows].join("\n");
 }

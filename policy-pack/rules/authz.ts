@@ -112,3 +112,53 @@ export const authorizationDefaultDeny: StackRule = {
         return findings;
     },
 };
+
+/** Issuers whose tokens a RequestAuthentication validates for workloads with `labels` in `ns` (or mesh-wide from the root). */
+function validatedIssuers(ras: readonly KubeObject[], ns: string, selector: Record<string, string>, root: string): string[] {
+    return ras.filter((ra) => {
+        const sel = stringMap(at(ra, "spec", "selector", "matchLabels"));
+        const scoped = namespaceOf(ra) === ns || namespaceOf(ra) === root;
+        // A namespace-wide one covers every workload; a selecting one, the workloads the policy selects.
+        return scoped && (!hasEntries(sel) || Object.entries(sel).every(([k, v]) => selector[k] === v));
+    }).flatMap((ra) => asArray(at(ra, "spec", "jwtRules")).map((r) => asString(at(r, "issuer")) ?? ""));
+}
+
+export const requestAuthenticationPairs: StackRule = {
+    name: "request-authentication-pairs",
+    description: "End-user auth comes in pairs: an ALLOW rule requiring a request principal of an issuer has a RequestAuthentication validating that issuer's tokens for the same workloads, and a RequestAuthentication's issuer is required by some ALLOW rule there (alone it lets requests without a token through).",
+    severity: "high",
+    enforcement: "mandatory",
+    remediation: "Add a RequestAuthentication (jwtRules: issuer, jwksUri) selecting the workload the policy protects, and require its tokens with requestPrincipals: [\"<issuer>/*\"] in the workload's ALLOW rule for the routes that need them.",
+    scope: "stack",
+    settings: ["rootNamespace"],
+    kinds: [GK.authorizationPolicy, GK.requestAuthentication],
+    check(objects, s) {
+        const ras = ofKind(objects, GK.requestAuthentication);
+        const aps = ofKind(objects, GK.authorizationPolicy).filter((ap) => actionOf(ap) === "ALLOW");
+        const required = (ap: KubeObject) => asArray(at(ap, "spec", "rules")).flatMap((r) => asArray(at(r, "from")))
+            .flatMap((f) => asStrings(at(f, "source", "requestPrincipals")));
+        const findings: Finding[] = [];
+        for (const ap of aps) {
+            const selector = stringMap(at(ap, "spec", "selector", "matchLabels"));
+            const issuers = validatedIssuers(ras, namespaceOf(ap), selector, s.rootNamespace);
+            for (const rp of required(ap)) {
+                const issuer = rp.includes("/") ? rp.slice(0, rp.lastIndexOf("/")) : rp;
+                if (rp !== "*" && !issuers.includes(issuer)) {
+                    findings.push({ object: ap, message: `requires request principal ${rp}, but no RequestAuthentication validates tokens of ${issuer} for these workloads: every request is denied` });
+                }
+            }
+        }
+        for (const ra of ras) {
+            const sel = stringMap(at(ra, "spec", "selector", "matchLabels"));
+            const covering = aps.filter((ap) => namespaceOf(ap) === namespaceOf(ra)
+                && Object.entries(stringMap(at(ap, "spec", "selector", "matchLabels"))).every(([k, v]) => !hasEntries(sel) || sel[k] === v));
+            const demanded = covering.flatMap(required);
+            for (const issuer of asArray(at(ra, "spec", "jwtRules")).map((r) => asString(at(r, "issuer")) ?? "")) {
+                if (!demanded.some((rp) => rp === "*" || rp.startsWith(`${issuer}/`) || rp === issuer)) {
+                    findings.push({ object: ra, message: `validates tokens of ${issuer}, but no ALLOW rule requires them (requestPrincipals): a request without a token passes` });
+                }
+            }
+        }
+        return findings;
+    },
+};

@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../lib/errors";
-import { EGRESS_NAMESPACE, INGRESS_GATEWAYS, INGRESS_NAMESPACE, ROOT_NAMESPACE } from "../lib/aks";
+import { ADDON_NAMESPACES, AKS_ADDON_NAMESPACES, EGRESS_NAMESPACE, INGRESS_GATEWAYS, INGRESS_NAMESPACE, KUBERNETES_NAMESPACES, PROXY_REDIRECTIONS, ROOT_NAMESPACE } from "../lib/aks";
 import { SUPPORTED_REVISIONS } from "../lib/revisions";
 import { EnforcementLevel } from "./types";
 
@@ -46,6 +46,22 @@ export const mtlsExceptionSchema = closed({
 
 export type MtlsException = Readonly<z.infer<typeof mtlsExceptionSchema>>;
 
+/** An egress gateway the add-on runs (`serviceMeshProfile.istio.components.egressGateways[]`), as the rules see it. */
+export const egressGatewaySchema = closed({
+    /** The gateway's name; its ClusterIP Service has this name. */
+    name,
+    namespace: name.default(EGRESS_NAMESPACE),
+    /** Labels of its pods; the add-on labels them `istio: <name>`. */
+    selector: z.record(z.string(), z.string()).optional(),
+});
+
+export type EgressGatewaySetting = z.output<typeof egressGatewaySchema>;
+
+/** Pod labels of an egress gateway: its selector, else the add-on's `istio: <name>`. */
+export function egressGatewayLabels(g: EgressGatewaySetting): Record<string, string> {
+    return g.selector ?? { istio: g.name };
+}
+
 const stringList = (description: string, def: readonly string[]) => z.array(name).default(() => [...def]).describe(description);
 
 /** The settings every rule may read: schema, description and default, in one place. */
@@ -54,8 +70,7 @@ export const SETTINGS = {
         "Istio root namespace: mesh-wide PeerAuthentication/AuthorizationPolicy and the shared MeshConfig live here (aks-istio-system on AKS)."),
     systemNamespaces: stringList(
         "Namespaces outside the mesh: no revision label required, workload and coverage rules skip them. The root namespace always counts as one.",
-        ["kube-system", "kube-public", "kube-node-lease", ROOT_NAMESPACE, INGRESS_NAMESPACE, EGRESS_NAMESPACE,
-            "gatekeeper-system", "app-routing-system", "calico-system", "tigera-operator"],
+        [...KUBERNETES_NAMESPACES.filter((n) => n !== "default"), ...ADDON_NAMESPACES, ...AKS_ADDON_NAMESPACES],
     ),
     allowedRevisions: stringList(
         "Istio revisions namespaces may point to with istio.io/rev (default: the supported AKS revisions). A ManagedCluster in the stack narrows this to its own revisions.",
@@ -69,10 +84,16 @@ export const SETTINGS = {
         "Reviewed exceptions to STRICT mTLS: { namespace, selector?, port?, mode? (PERMISSIVE|DISABLE), reason? }."),
     environment: z.enum(ENVIRONMENTS).default("prod").describe(
         "prod makes wildcard gateway hosts mandatory violations and checks replicas/PDBs; dev reports wildcard hosts as advisory."),
+    proxyRedirection: z.enum(PROXY_REDIRECTIONS).default("CNIChaining").describe(
+        "How the add-on redirects traffic into sidecars: CNIChaining (Istio CNI, meshes installed at asm-1-30 or later) or InitContainers (istio-init, which needs NET_ADMIN and NET_RAW)."),
+    settingsDigest: z.string().regex(/^(sha256:[0-9a-f]{16})?$/, "must be sha256:<16 hex digits>, as npm run policy:config writes it").default("").describe(
+        "Digest of the stack settings this config was generated from (npm run policy:config); a stack whose Namespaces carry another digest is refused."),
     gatewaySelectors: stringList(
         "Values of the `istio` label a Gateway selector may use (the AKS ingress gateways by default).",
         Object.values(INGRESS_GATEWAYS).map((g) => g.selector.istio),
     ),
+    egressGateways: z.array(egressGatewaySchema).default(() => []).describe(
+        "The AKS add-on egress gateways the stack routes through: { name, namespace (default aks-istio-egress), selector (default { istio: <name> }) }. Gateways may select them, and their Service and pods count as present though the add-on, not the stack, creates them."),
 } as const;
 
 /** The mesh context every rule reads. */

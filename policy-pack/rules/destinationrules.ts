@@ -79,10 +79,10 @@ export const destinationRuleHost: StackRule = {
     remediation: "Fix spec.host: a short name resolves in the DestinationRule's namespace; use name.namespace.svc.cluster.local for another namespace, or add a ServiceEntry for an external host.",
     code: "IST0174",
     scope: "stack",
-    settings: [],
+    settings: ["egressGateways"],
     kinds: [GK.destinationRule, GK.service, GK.serviceEntry],
-    check(objects) {
-        const registry = hostRegistry(objects);
+    check(objects, s) {
+        const registry = hostRegistry(objects, s.egressGateways);
         const findings: Finding[] = [];
         for (const dr of ofKind(objects, GK.destinationRule)) {
             const host = hostOf(dr);
@@ -106,10 +106,10 @@ export const destinationRuleSubsetPods: StackRule = {
     remediation: "Make subsets[].labels match the pod template labels (e.g. version: v1) of a workload behind the Service, or a region/zone the cluster's node pools run in.",
     code: "IST0173",
     scope: "stack",
-    settings: [],
+    settings: ["egressGateways"],
     kinds: [GK.destinationRule, GK.service, GK.serviceEntry, GK.managedCluster, ...WORKLOAD_KINDS],
-    check(objects) {
-        const registry = hostRegistry(objects);
+    check(objects, s) {
+        const registry = hostRegistry(objects, s.egressGateways);
         const pods = ofKind(objects, ...WORKLOAD_KINDS).map((w) => ({ namespace: namespaceOf(w), labels: labelsOf(podTemplate(w)) }));
         const placed = podsOnNodes(pods, nodeTopologies(objects));
         const findings: Finding[] = [];

@@ -4,7 +4,7 @@
  * 15021 status port), and terminate TLS with a credentialName secret in aks-istio-ingress.
  */
 import { INGRESS_GATEWAYS, INGRESS_NAMESPACE, IngressGatewayInfo } from "../lib/aks";
-import { MeshSettings } from "./config";
+import { egressGatewayLabels, MeshSettings } from "./config";
 import { asArray, asString, asStrings, at, GK, labelsMatch, namespaceOf, nameOf, ofKind, stringMap, WORKLOAD_KINDS } from "./k8s";
 import { hostsOverlap } from "./hosts";
 import { Finding, Issue, ResourceRule, StackRule } from "./rule";
@@ -36,20 +36,21 @@ function portNumber(server: unknown): number | undefined {
 
 export const gatewaySelector: ResourceRule = {
     name: "gateway-selector",
-    description: "A Gateway selects an AKS ingress gateway (istio: aks-istio-ingressgateway-external or -internal), the only gateway workloads the add-on runs.",
+    description: "A Gateway selects an AKS gateway: an ingress gateway (istio: aks-istio-ingressgateway-external or -internal) or an egress gateway named in egressGateways, the only gateway workloads the add-on runs.",
     severity: "high",
     enforcement: "mandatory",
     remediation: "Set spec.selector to { istio: aks-istio-ingressgateway-external } (or -internal); upstream samples' istio: ingressgateway matches nothing on AKS.",
     code: "IST0101",
     scope: "resource",
-    settings: ["gatewaySelectors"],
+    settings: ["gatewaySelectors", "egressGateways"],
     kinds: [GK.gateway],
     check(gw, s) {
         const value = istioLabel(gw);
-        if (value === undefined || !s.gatewaySelectors.includes(value)) {
+        const allowed = [...s.gatewaySelectors, ...s.egressGateways.map((g) => egressGatewayLabels(g).istio).filter((v): v is string => v !== undefined)];
+        if (value === undefined || !allowed.includes(value)) {
             return [{
                 code: "IST0101",
-                message: `selector ${value === undefined ? "has no istio label" : `istio=${value}`} and matches no AKS gateway (allowed: ${s.gatewaySelectors.join(", ")})`,
+                message: `selector ${value === undefined ? "has no istio label" : `istio=${value}`} and matches no AKS gateway (allowed: ${allowed.join(", ")})`,
             }];
         }
         // Any further selector label must also be on the add-on's gateway pods, or the selector matches none.
@@ -186,11 +187,11 @@ export const gatewayConflicts: StackRule = {
     remediation: "Serve each host on a port from one Gateway (merge the servers), or give the Gateways distinct hosts.",
     code: "IST0145",
     scope: "stack",
-    settings: [],
+    settings: ["egressGateways"],
     kinds: [GK.gateway, GK.managedCluster, ...WORKLOAD_KINDS],
-    check(objects) {
+    check(objects, s) {
         const gateways = ofKind(objects, GK.gateway);
-        const pods = knownPods(objects);
+        const pods = knownPods(objects, s.egressGateways);
         const findings: Finding[] = [];
         for (const gw of gateways) {
             for (const server of servers(gw)) {

@@ -4,6 +4,7 @@
  * wildcard) is taken literally; Services and ServiceEntries are visible per their exportTo.
  */
 import { annotationsOf, asArray, asString, asStrings, at, GK, groupKind, namespaceOf, nameOf, stringMap } from "./k8s";
+import { EgressGatewaySetting, egressGatewayLabels } from "./config";
 import { KubeObject } from "./types";
 
 const DOMAIN = "svc.cluster.local";
@@ -56,9 +57,20 @@ function portNumbers(o: KubeObject, field: "port" | "number"): number[] {
     return asArray(at(o, "spec", "ports")).map((p) => at(p, field)).filter((p): p is number => typeof p === "number");
 }
 
-/** Every host Services and ServiceEntries in the set define. */
-export function hostRegistry(objects: readonly KubeObject[]): HostEntry[] {
-    const entries: HostEntry[] = [];
+/** Ports of an add-on egress gateway's Service, as the AKS add-on's gateway charts expose them. */
+const EGRESS_GATEWAY_PORTS = [80, 443];
+
+/**
+ * Every host Services and ServiceEntries in the set define, plus the Services of the add-on's
+ * egress gateways (`egressGateways`), which exist in the cluster though no stack creates them.
+ */
+export function hostRegistry(objects: readonly KubeObject[], egressGateways: readonly EgressGatewaySetting[] = []): HostEntry[] {
+    const entries: HostEntry[] = egressGateways.map((g) => ({
+        host: `${g.name}.${g.namespace}.${DOMAIN}`,
+        ports: () => [...EGRESS_GATEWAY_PORTS],
+        scopes: ["*"],
+        object: { apiVersion: "v1", kind: "Service", metadata: { name: g.name, namespace: g.namespace }, spec: { selector: egressGatewayLabels(g) } },
+    }));
     for (const o of objects) {
         const ns = namespaceOf(o);
         if (groupKind(o) === GK.service) {

@@ -3,7 +3,8 @@
  * pack (policy-pack/index.ts via ../policies.ts), the offline preview and the YAML check.
  */
 import { aksMeshProfile } from "./cluster";
-import { authorizationDefaultDeny, authorizationPolicySafe } from "./authz";
+import { aksDeleteLock, aksEgressGateway, aksMaintenanceWindows, aksMeshCa, aksNodePools, namespacePodSecurity } from "./production";
+import { authorizationDefaultDeny, authorizationPolicySafe, requestAuthenticationPairs } from "./authz";
 import {
     configSchemaFor, enforcementFor, MeshSettings, PackConfig, PackConfigInput, resolvePackConfig, settingsFor, SettingsInput,
 } from "./config";
@@ -15,10 +16,12 @@ import {
 import { aksMeshConfig, deprecatedAnnotations, servicePortNames, sidecarDefaultSelector } from "./hygiene";
 import { asString, GK, groupKind, GroupKind, namespaceOf, nameOf } from "./k8s";
 import { meshMtlsStrict, peerAuthenticationStrict } from "./mtls";
-import { namespaceInjectionLabels, namespaceRevisionOnCluster } from "./namespaces";
+import { namespaceInjectionLabels, namespaceReserved, namespaceRevisionOnCluster } from "./namespaces";
 import { Finding, Issue, PolicyInfo, ResourceRule, Rule, StackRule } from "./rule";
+import { packConfigCurrent } from "./stamp";
+import { revisionEndOfLife, revisionEndOfLifeDev } from "./lifecycle";
 import { authorizationPolicyWorkloads, workloadSelectorMatches } from "./selectors";
-import { EnforcementLevel, KubeObject, ManagedClusterObject, Violation } from "./types";
+import { AzureObject, EnforcementLevel, KubeObject, Violation } from "./types";
 import {
     virtualServiceDestinationPort, virtualServiceGatewayHosts, virtualServiceMeshHostConflicts, virtualServiceReferences,
 } from "./virtualservices";
@@ -26,7 +29,7 @@ import {
     authorizationPolicyAction, destinationRuleSubsetNames, gatewayName, gatewayPortRange, sidecarEgressHosts, virtualServiceRouteAction,
     virtualServiceRouteWeights,
 } from "./webhook";
-import { containerResourceRequests, workloadAvailability, workloadReservedUid, workloadSidecarInjection } from "./workloads";
+import { autoscalerTarget, containerResourceRequests, workloadAvailability, workloadReservedUid, workloadSidecarInjection } from "./workloads";
 
 export * from "./types";
 export { ConfigError } from "../lib/errors";
@@ -36,19 +39,30 @@ export type { Finding, Issue, PolicyInfo, ResourceRule, Rule, StackRule, Subject
 
 /** Every rule, in report order: mesh security first, then AKS add-on, traffic, hygiene. */
 export const RULES: readonly Rule[] = [
+    packConfigCurrent,
     peerAuthenticationStrict,
     meshMtlsStrict,
+    namespaceReserved,
     namespaceInjectionLabels,
     namespaceRevisionOnCluster,
     workloadSidecarInjection,
     workloadReservedUid,
     destinationRuleTls,
     aksMeshProfile,
+    aksNodePools,
+    aksDeleteLock,
+    aksMaintenanceWindows,
+    aksMeshCa,
+    aksEgressGateway,
+    namespacePodSecurity,
+    revisionEndOfLife,
+    revisionEndOfLifeDev,
     aksBlockedIstioApis,
     envoyFilterUnsupported,
     envoyFilterPatches,
     authorizationPolicySafe,
     authorizationDefaultDeny,
+    requestAuthenticationPairs,
     authorizationPolicyWorkloads,
     authorizationPolicyAction,
     gatewaySelector,
@@ -77,6 +91,7 @@ export const RULES: readonly Rule[] = [
     aksMeshConfig,
     containerResourceRequests,
     workloadAvailability,
+    autoscalerTarget,
 ];
 
 /** Policy metadata (the README policy table is generated from this). */
@@ -129,7 +144,7 @@ export function checkStack(rule: StackRule, objects: readonly KubeObject[], sett
     return rule.check(objects.filter((o) => applies(rule, o)), settings);
 }
 
-const CLUSTERED: readonly GroupKind[] = [GK.namespace, GK.managedCluster];
+const CLUSTERED: readonly GroupKind[] = [GK.namespace, GK.managedCluster, GK.agentPool, GK.maintenanceConfiguration, GK.managementLock];
 
 function violation(rule: Rule, enforcement: EnforcementLevel, f: Finding): Violation {
     const subject = "object" in f
@@ -175,7 +190,8 @@ export function evaluate(objects: readonly KubeObject[], config: PackConfigInput
 }
 
 const K8S_TOKEN = /^kubernetes:([^/:]+)\/([^:]+):([A-Za-z0-9]+)$/;
-const MANAGED_CLUSTER_TOKEN = /^azure-native:containerservice(\/v[0-9a-z]+)?:ManagedCluster$/;
+/** The Azure resources rules read, by their azure-native token, as `group/kind` of the plain object. */
+const AZURE_TOKEN = /^azure-native:(containerservice|authorization)(\/v[0-9a-z]+)?:(ManagedCluster|AgentPool|MaintenanceConfiguration|ManagementLockAtResourceGroupLevel)$/;
 
 /**
  * Maps a Pulumi resource to the plain object the rules take, deciding from its type token alone.
@@ -185,9 +201,12 @@ const MANAGED_CLUSTER_TOKEN = /^azure-native:containerservice(\/v[0-9a-z]+)?:Man
  * rule reads.
  */
 export function toPolicyObject(type: string, name: string, props: Record<string, unknown>): KubeObject | undefined {
-    if (MANAGED_CLUSTER_TOKEN.test(type)) {
-        const cluster: ManagedClusterObject = { apiVersion: "containerservice.azure.com/v1", kind: "ManagedCluster", metadata: { name }, properties: props };
-        return cluster;
+    const azure = AZURE_TOKEN.exec(type);
+    if (azure) {
+        const [, group, , token] = azure;
+        const kind = token === "ManagementLockAtResourceGroupLevel" ? "ManagementLock" : token;
+        const obj: AzureObject = { apiVersion: `${group}.azure.com/v1`, kind, metadata: { name }, properties: props };
+        return obj;
     }
     const m = K8S_TOKEN.exec(type);
     if (!m) {

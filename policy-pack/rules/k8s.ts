@@ -101,8 +101,12 @@ export const GK = {
     envoyFilter: `${NETWORKING}/EnvoyFilter`,
     peerAuthentication: `${SECURITY}/PeerAuthentication`,
     authorizationPolicy: `${SECURITY}/AuthorizationPolicy`,
+    requestAuthentication: `${SECURITY}/RequestAuthentication`,
     telemetry: "telemetry.istio.io/Telemetry",
     managedCluster: "containerservice.azure.com/ManagedCluster",
+    agentPool: "containerservice.azure.com/AgentPool",
+    maintenanceConfiguration: "containerservice.azure.com/MaintenanceConfiguration",
+    managementLock: "authorization.azure.com/ManagementLock",
 } as const;
 
 /** Kinds whose pods a controller creates from a template (plus the Pod itself). */

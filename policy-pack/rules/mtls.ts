@@ -29,6 +29,14 @@ function exceptionAllows(pa: KubeObject, exceptions: readonly MtlsException[], m
         && (mode === "PERMISSIVE" || e.mode === "DISABLE"));
 }
 
+/** Why no exception applies, saying what the pack was given: a stack's exceptions reach it only through its generated config. */
+function unapproved(exceptions: readonly MtlsException[], ns: string, port?: number): string {
+    const what = `${ns}${port === undefined ? "" : ` port ${port}`}`;
+    return exceptions.length === 0
+        ? `the pack's config approves no mTLS exception (a stack's mesh.mtlsExceptions reach the pack only through npm run policy:config)`
+        : `none of the ${exceptions.length} mtlsExceptions in the pack's config covers ${what} with this selector and mode`;
+}
+
 function isMeshWide(pa: KubeObject, s: MeshSettings): boolean {
     return namespaceOf(pa) === s.rootNamespace && !hasEntries(paSelector(pa));
 }
@@ -49,7 +57,7 @@ export const peerAuthenticationStrict: ResourceRule = {
         if (isMeshWide(pa, s) && mode !== "STRICT") {
             issues.push({ message: `the mesh-wide PeerAuthentication in ${s.rootNamespace} has mode ${mode}; it must be STRICT (UNSET falls back to PERMISSIVE)` });
         } else if (mode !== "STRICT" && mode !== "UNSET" && !exceptionAllows(pa, s.mtlsExceptions, mode)) {
-            issues.push({ message: `spec.mtls.mode is ${mode}; only STRICT is allowed unless an mtlsExceptions entry covers this namespace/selector` });
+            issues.push({ message: `spec.mtls.mode is ${mode}; only STRICT is allowed, and ${unapproved(s.mtlsExceptions, namespaceOf(pa))}` });
         }
         const ports = asRecord(at(pa, "spec", "portLevelMtls"));
         if (ports && Object.keys(ports).length > 0) {
@@ -59,13 +67,32 @@ export const peerAuthenticationStrict: ResourceRule = {
             for (const [port, entry] of Object.entries(ports)) {
                 const pm = modeOf(at(entry, "mode"));
                 if (pm !== "STRICT" && pm !== "UNSET" && !exceptionAllows(pa, s.mtlsExceptions, pm, Number(port))) {
-                    issues.push({ message: `spec.portLevelMtls[${port}].mode is ${pm}; only STRICT or UNSET is allowed unless an mtlsExceptions entry covers port ${port}` });
+                    issues.push({ message: `spec.portLevelMtls[${port}].mode is ${pm}; only STRICT or UNSET is allowed, and ${unapproved(s.mtlsExceptions, namespaceOf(pa), Number(port))}` });
                 }
             }
         }
         return issues;
     },
 };
+
+/**
+ * One finding per distinct object among PeerAuthentications that compete: the same object declared
+ * twice (one name) is one object to fix, not two identical lines.
+ */
+function duplicates(list: readonly KubeObject[], what: string, keep: string): Finding[] {
+    const byName = new Map<string, KubeObject[]>();
+    for (const pa of list) {
+        const n = nameOf(pa) ?? "";
+        byName.set(n, [...(byName.get(n) ?? []), pa]);
+    }
+    const names = [...byName.keys()];
+    return [...byName].map(([n, same]) => ({
+        object: same[0],
+        message: names.length === 1
+            ? `PeerAuthentication ${n} is declared ${same.length} times as one of the ${what}; the declarations overwrite each other, so keep ${keep}`
+            : `${list.length} ${what} (${names.join(", ")}); Istio applies only the oldest, so keep ${keep}`,
+    }));
+}
 
 /** Effective mode after UNSET inheritance: workload → namespace-wide → mesh-wide → PERMISSIVE. */
 function effective(mode: Mode, parent: Mode): Mode {
@@ -92,9 +119,7 @@ export const meshMtlsStrict: StackRule = {
             findings.push({ subject: { kind: "PeerAuthentication", namespace: s.rootNamespace }, message: `no mesh-wide PeerAuthentication in ${s.rootNamespace}: without one, Istio accepts plain text (PERMISSIVE)` });
         }
         if (meshWide.length > 1) {
-            for (const pa of meshWide) {
-                findings.push({ object: pa, message: `${meshWide.length} selector-less PeerAuthentications in ${s.rootNamespace}; Istio applies only the oldest, so keep exactly one` });
-            }
+            findings.push(...duplicates(meshWide, `selector-less PeerAuthentications in ${s.rootNamespace}`, "exactly one"));
         }
         const meshMode: Mode = meshWide.length > 0 && meshWide.every((pa) => modeOf(at(pa, "spec", "mtls", "mode")) === "STRICT") ? "STRICT" : "PERMISSIVE";
 
@@ -114,9 +139,7 @@ export const meshMtlsStrict: StackRule = {
         };
         for (const [ns, list] of nsWide) {
             if (list.length > 1) {
-                for (const pa of list) {
-                    findings.push({ object: pa, message: `${list.length} namespace-wide PeerAuthentications in ${ns}; Istio applies only the oldest, so keep one` });
-                }
+                findings.push(...duplicates(list, `namespace-wide PeerAuthentications in ${ns}`, "one"));
             }
         }
 

@@ -2,6 +2,7 @@
  * Sidecar injection on AKS: the add-on's webhooks select namespaces by `istio.io/rev` only, skip
  * namespaces carrying `istio-injection`, and do not support ambient mode.
  */
+import { PROGRAM_NAMESPACES, RESERVED_NAMESPACES, reservedNamespaceOwner } from "../lib/aks";
 import { isSystemNamespace, MeshSettings } from "./config";
 import { asStrings, at, GK, labelsOf, nameOf, ofKind } from "./k8s";
 import { Finding, Issue, ResourceRule, StackRule } from "./rule";
@@ -10,6 +11,7 @@ import { KubeObject } from "./types";
 const REV = "istio.io/rev";
 const LEGACY = "istio-injection";
 const DATAPLANE = "istio.io/dataplane-mode";
+const PART_OF = "app.kubernetes.io/part-of";
 
 function allowedValues(s: MeshSettings): string[] {
     return [...s.allowedRevisions, ...s.revisionTags];
@@ -83,5 +85,35 @@ export const namespaceRevisionOnCluster: StackRule = {
             }
         }
         return findings;
+    },
+};
+
+/** True when a Namespace asks for sidecars: the mark of an app namespace. */
+function enrolled(ns: KubeObject): boolean {
+    const labels = labelsOf(ns);
+    return REV in labels || labels[LEGACY] === "enabled";
+}
+
+export const namespaceReserved: ResourceRule = {
+    name: "namespace-reserved",
+    description: "No namespace that Kubernetes, the AKS Istio add-on, another AKS add-on or this program's observability owns is enrolled in the mesh as an app namespace.",
+    severity: "critical",
+    enforcement: "mandatory",
+    remediation: `Give the app a namespace of its own. Reserved: ${RESERVED_NAMESPACES.join(", ")}, the root namespace and every namespace in systemNamespaces; ${Object.entries(PROGRAM_NAMESPACES).map(([n, owner]) => `${n} only with ${PART_OF}=${owner}`).join(", ")}.`,
+    scope: "resource",
+    settings: ["rootNamespace", "systemNamespaces"],
+    kinds: [GK.namespace],
+    check(ns, s) {
+        const name = nameOf(ns) ?? "";
+        if (!enrolled(ns)) {
+            return [];
+        }
+        const owner = PROGRAM_NAMESPACES[name];
+        if (owner !== undefined) {
+            const partOf = labelsOf(ns)[PART_OF];
+            return partOf === owner ? [] : [{ message: `namespace ${name} belongs to this program's observability (${PART_OF}=${owner}), not to ${partOf === undefined ? "an app" : `app ${partOf}`}: give the app a namespace of its own` }];
+        }
+        const by = reservedNamespaceOwner(name) ?? (isSystemNamespace(s, name) ? "the platform (systemNamespaces)" : undefined);
+        return by === undefined ? [] : [{ message: `namespace ${name} belongs to ${by}: an app here would put sidecars and its mesh policies on the owner's pods; give the app a namespace of its own` }];
     },
 };

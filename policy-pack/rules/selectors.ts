@@ -6,6 +6,7 @@
  */
 import { INGRESS_GATEWAYS, INGRESS_NAMESPACE } from "../lib/aks";
 import { asArray, asString, at, GK, hasEntries, labelsMatch, labelsOf, namespaceOf, ofKind, podTemplate, stringMap, WORKLOAD_KINDS } from "./k8s";
+import { EgressGatewaySetting, egressGatewayLabels } from "./config";
 import { Finding, StackRule } from "./rule";
 import { KubeObject } from "./types";
 
@@ -16,9 +17,10 @@ export interface KnownPod {
 
 /**
  * The pods a set implies: one per workload template, plus the ingress gateways the add-on runs (those the
- * set's ManagedCluster enables, or both when the set holds no cluster).
+ * set's ManagedCluster enables, or both when the set holds no cluster) and the egress gateways named in
+ * the settings.
  */
-export function knownPods(objects: readonly KubeObject[]): KnownPod[] {
+export function knownPods(objects: readonly KubeObject[], egressGateways: readonly EgressGatewaySetting[] = []): KnownPod[] {
     const clusters = ofKind(objects, GK.managedCluster);
     const enabled = clusters.flatMap((c) => asArray(at(c, "properties", "serviceMeshProfile", "istio", "components", "ingressGateways")))
         .filter((g) => at(g, "enabled") === true).map((g) => asString(at(g, "mode")));
@@ -26,6 +28,7 @@ export function knownPods(objects: readonly KubeObject[]): KnownPod[] {
     return [
         ...ofKind(objects, ...WORKLOAD_KINDS).map((w) => ({ namespace: namespaceOf(w), labels: labelsOf(podTemplate(w)) })),
         ...gateways.map((g) => ({ namespace: INGRESS_NAMESPACE, labels: { ...g.podLabels } })),
+        ...egressGateways.map((g) => ({ namespace: g.namespace, labels: { ...egressGatewayLabels(g) } })),
     ];
 }
 
@@ -67,10 +70,10 @@ export const workloadSelectorMatches: StackRule = {
     remediation: "Make the selector labels match the pod template labels of a workload in the same namespace (or drop the selector to configure the whole namespace).",
     code: "IST0101",
     scope: "stack",
-    settings: [],
+    settings: ["egressGateways"],
     kinds: [GK.sidecar, GK.telemetry, GK.managedCluster, ...WORKLOAD_KINDS],
-    check(objects) {
-        const pods = knownPods(objects);
+    check(objects, s) {
+        const pods = knownPods(objects, s.egressGateways);
         const findings: Finding[] = [];
         for (const o of ofKind(objects, GK.sidecar, GK.telemetry)) {
             const kind = o.kind === "Sidecar" ? GK.sidecar : GK.telemetry;
@@ -91,10 +94,10 @@ export const authorizationPolicyWorkloads: StackRule = {
     remediation: "Fix spec.selector to match the pod template labels of the workload to protect, or remove the policy.",
     code: "IST0127",
     scope: "stack",
-    settings: ["rootNamespace"],
+    settings: ["rootNamespace", "egressGateways"],
     kinds: [GK.authorizationPolicy, GK.managedCluster, ...WORKLOAD_KINDS],
     check(objects, s) {
-        const pods = knownPods(objects);
+        const pods = knownPods(objects, s.egressGateways);
         const findings: Finding[] = [];
         for (const ap of ofKind(objects, GK.authorizationPolicy)) {
             const ns = namespaceOf(ap);

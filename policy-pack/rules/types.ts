@@ -27,6 +27,13 @@ export interface ManagedClusterObject extends KubeObject {
     properties: Record<string, unknown>;
 }
 
+/** Any Azure resource a rule reads (ManagedCluster, AgentPool, MaintenanceConfiguration, ManagementLock), the same way. */
+export interface AzureObject extends KubeObject {
+    apiVersion: string;
+    kind: string;
+    properties: Record<string, unknown>;
+}
+
 export type EnforcementLevel = "mandatory" | "advisory" | "disabled";
 export type Severity = "low" | "medium" | "high" | "critical";
 

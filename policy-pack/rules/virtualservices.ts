@@ -64,10 +64,10 @@ export const virtualServiceReferences: StackRule = {
     remediation: "Create the missing Gateway/Service/DestinationRule subset or fix the reference; for a Service in another namespace use name.namespace.svc.cluster.local.",
     code: "IST0101",
     scope: "stack",
-    settings: [],
+    settings: ["egressGateways"],
     kinds: [GK.virtualService, GK.gateway, GK.service, GK.serviceEntry, GK.destinationRule],
-    check(objects) {
-        const registry = hostRegistry(objects);
+    check(objects, s) {
+        const registry = hostRegistry(objects, s.egressGateways);
         const subsets = new Set(ofKind(objects, GK.destinationRule).flatMap((dr) =>
             asArray(at(dr, "spec", "subsets")).map((s) => `${resourceKey(hostOf(dr), namespaceOf(dr))}+${asString(at(s, "name")) ?? ""}`)));
         const findings: Finding[] = [];
@@ -102,10 +102,10 @@ export const virtualServiceDestinationPort: StackRule = {
     remediation: "Add destination.port.number for routes to multi-port Services.",
     code: "IST0112",
     scope: "stack",
-    settings: [],
+    settings: ["egressGateways"],
     kinds: [GK.virtualService, GK.service, GK.serviceEntry],
-    check(objects) {
-        const registry = hostRegistry(objects);
+    check(objects, s) {
+        const registry = hostRegistry(objects, s.egressGateways);
         const findings: Finding[] = [];
         for (const vs of ofKind(objects, GK.virtualService)) {
             for (const d of destinations(vs)) {

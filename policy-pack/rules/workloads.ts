@@ -155,3 +155,32 @@ export const workloadAvailability: StackRule = {
         return findings;
     },
 };
+
+export const autoscalerTarget: StackRule = {
+    name: "autoscaler-target",
+    description: "A HorizontalPodAutoscaler scales a Deployment or StatefulSet of its namespace that leaves spec.replicas unset, so no deployment resets the replica count the HPA chose.",
+    severity: "medium",
+    enforcement: "mandatory",
+    remediation: "Point spec.scaleTargetRef at the workload (kind and name, same namespace) and remove the workload's spec.replicas; the HPA's minReplicas sets the floor.",
+    scope: "stack",
+    settings: [],
+    kinds: [...REPLICATED, GK.hpa],
+    check(objects) {
+        const workloads = ofKind(objects, ...REPLICATED);
+        const findings: Finding[] = [];
+        for (const hpa of ofKind(objects, GK.hpa)) {
+            const ns = namespaceOf(hpa);
+            const kind = asString(at(hpa, "spec", "scaleTargetRef", "kind"));
+            const name = asString(at(hpa, "spec", "scaleTargetRef", "name"));
+            const own = workloads.filter((w) => namespaceOf(w) === ns);
+            const target = own.find((w) => w.kind === kind && nameOf(w) === name);
+            // Only judged where the set holds the namespace's workloads; otherwise the target lives elsewhere.
+            if (!target && own.length > 0) {
+                findings.push({ object: hpa, message: `scaleTargetRef ${kind ?? "?"} ${name ?? "?"} matches no Deployment or StatefulSet in namespace ${ns} (there: ${own.map((w) => `${w.kind} ${nameOf(w) ?? "?"}`).join(", ")})` });
+            } else if (target && at(target, "spec", "replicas") !== undefined) {
+                findings.push({ object: target, message: `sets spec.replicas (${String(at(target, "spec", "replicas"))}) while HorizontalPodAutoscaler ${nameOf(hpa) ?? "?"} scales it: every deployment resets the count the HPA chose; leave spec.replicas unset` });
+            }
+        }
+        return findings;
+    },
+};

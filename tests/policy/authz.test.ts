@@ -34,3 +34,19 @@ describe("policy: authorization-default-deny", () => {
         { name: "a disabled policy reports nothing", change: (o) => remove(o, AP, "allow-nothing"), config: { policies: { "authorization-default-deny": "disabled" } }, expect: [] },
     ]);
 });
+
+describe("policy: request-authentication-pairs", () => {
+    const ISSUER = "https://login.example.com/";
+    const ra = (selector?: Record<string, string>, issuer = ISSUER) => ({
+        apiVersion: "security.istio.io/v1", kind: "RequestAuthentication", metadata: { name: "end-user", namespace: NS },
+        spec: { ...(selector ? { selector: { matchLabels: selector } } : {}), jwtRules: [{ issuer, jwksUri: "https://login.example.com/keys" }] },
+    });
+    const requireToken = (o: Objects) => { source(o).requestPrincipals = [`${ISSUER}/*`]; };
+    cases([
+        { name: "a required token with its RequestAuthentication on the workload is fine", change: (o) => { requireToken(o); o.push(ra(apiPolicy(o).spec.selector.matchLabels)); }, expect: [] },
+        { name: "a namespace-wide RequestAuthentication covers the workload", change: (o) => { requireToken(o); o.push(ra()); }, expect: [] },
+        { name: "a required token nobody validates denies everything", change: requireToken, expect: ["request-authentication-pairs"] },
+        { name: "a RequestAuthentication of another issuer does not count", change: (o) => { requireToken(o); o.push(ra(undefined, "https://other.example.com/")); }, expect: ["request-authentication-pairs", "request-authentication-pairs"] },
+        { name: "a token validated but never required lets requests without one through", change: (o) => { o.push(ra(apiPolicy(o).spec.selector.matchLabels)); }, expect: ["request-authentication-pairs"] },
+    ]);
+});

@@ -31,7 +31,7 @@ describe("policy:check (YAML front door)", () => {
             kind: "PeerAuthentication",
             namespace: "legacy",
             name: "default",
-            message: "spec.mtls.mode is PERMISSIVE; only STRICT is allowed unless an mtlsExceptions entry covers this namespace/selector",
+            message: "spec.mtls.mode is PERMISSIVE; only STRICT is allowed, and the pack's config approves no mTLS exception (a stack's mesh.mtlsExceptions reach the pack only through npm run policy:config)",
         });
         for (const v of report.violations) {
             assert.deepStrictEqual(Object.keys(v), ["policy", "code", "enforcement", "severity", "kind", "namespace", "name", "message"].filter((k) => k in v));

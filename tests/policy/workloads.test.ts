@@ -63,6 +63,19 @@ describe("policy: container-resource-requests", () => {
     ]);
 });
 
+const hpa = (target: string, minReplicas: number, kind = "Deployment") => ({ apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "web", namespace: NS },
+    spec: { scaleTargetRef: { apiVersion: "apps/v1", kind, name: target }, minReplicas, maxReplicas: 5 } });
+
+describe("policy: autoscaler-target", () => {
+    cases([
+        { name: "an HPA on a workload that leaves replicas unset is fine", change: (o) => { delete web(o).spec.replicas; o.push(hpa("web-v1", 2)); }, expect: [] },
+        { name: "a workload setting replicas under an HPA is refused", change: (o) => { o.push(hpa("web-v1", 2)); }, expect: ["autoscaler-target"] },
+        { name: "an HPA naming no workload of its namespace is refused", change: (o) => { delete web(o).spec.replicas; o.push(hpa("web", 2)); }, config: { environment: "dev" }, expect: ["autoscaler-target"] },
+        { name: "an HPA naming the right name but the wrong kind is refused", change: (o) => { delete web(o).spec.replicas; o.push(hpa("web-v1", 2, "StatefulSet")); }, config: { environment: "dev" }, expect: ["autoscaler-target"] },
+        { name: "an HPA alone in a namespace without workloads in the set is not judged", change: (o) => { const h = hpa("elsewhere", 2); h.metadata.namespace = "other"; o.push(h); }, expect: [] },
+    ]);
+});
+
 describe("policy: workload-availability", () => {
     cases([
         { name: "one replica in prod is advised", change: (o) => { web(o).spec.replicas = 1; }, expect: ["workload-availability"] },
@@ -73,8 +86,8 @@ describe("policy: workload-availability", () => {
         {
             name: "an HPA keeping two replicas counts",
             change: (o) => {
-                web(o).spec.replicas = 1;
-                o.push({ apiVersion: "autoscaling/v2", kind: "HorizontalPodAutoscaler", metadata: { name: "web", namespace: NS }, spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web-v1" }, minReplicas: 2, maxReplicas: 5 } });
+                delete web(o).spec.replicas;
+                o.push(hpa("web-v1", 2));
             },
             expect: [],
         },

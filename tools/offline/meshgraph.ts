@@ -7,6 +7,9 @@
 
 import { ROOT_NAMESPACE } from "../../policy-pack/lib/aks";
 
+/** Annotation on an app's ServiceEntry naming the services that call the host (components/egress-gateway.ts). */
+const EGRESS_CALLERS = "aks-istio-mesh/egress-from";
+
 type Obj = Record<string, any>;
 
 export interface MeshEdge {
@@ -18,6 +21,8 @@ export interface MeshEdge {
     /** The callee's namespace enforces STRICT mTLS. */
     mtls: boolean;
     label?: string;
+    /** An edge to a host outside the mesh: whether the bytes leave encrypted (the caller's TLS, or TLS the mesh originates). */
+    external?: { tls: boolean };
 }
 
 export interface MeshNode {
@@ -33,6 +38,8 @@ export interface MeshGraph {
     gateways: string[];
     nodes: MeshNode[];
     edges: MeshEdge[];
+    /** Hosts outside the mesh the apps call (ServiceEntries, MESH_EXTERNAL). */
+    externals: string[];
 }
 
 const groupOf = (o: Obj) => String(o.apiVersion ?? "").split("/")[0];
@@ -146,7 +153,9 @@ export function meshGraph(objects: Obj[], rootNamespace = ROOT_NAMESPACE): MeshG
         }
         for (const rule of ap.spec?.rules ?? []) {
             const ports = (rule.to ?? []).flatMap((t: Obj) => t.operation?.ports ?? []);
+            const guardedPaths = (rule.to ?? []).flatMap((t: Obj) => t.operation?.paths ?? []);
             for (const from of rule.from ?? []) {
+                const tokenNeeded = (from.source?.requestPrincipals ?? []).length > 0;
                 for (const principal of from.source?.principals ?? []) {
                     const caller = principalOf.get(principal);
                     const gateway = /\/sa\/(aks-istio-ingressgateway-[a-z]+)$/.exec(principal)?.[1];
@@ -154,6 +163,9 @@ export function meshGraph(objects: Obj[], rootNamespace = ROOT_NAMESPACE): MeshG
                     if (edge) {
                         edge.authorized = true;
                         edge.ports = ports;
+                        if (tokenNeeded) {
+                            edge.label = `${edge.label ?? ""} · token for ${guardedPaths.join(" ") || "all paths"}`.trim();
+                        }
                     } else if (caller) {
                         edges.push({ from: caller, to: target.id, ports, authorized: true, mtls: false });
                     }
@@ -166,13 +178,56 @@ export function meshGraph(objects: Obj[], rootNamespace = ROOT_NAMESPACE): MeshG
         e.authorized ||= !authzNamespaces.has(namespace);
         e.mtls = strict(namespace, name, e.ports);
     }
+    const externals = egressEdges(objects, edges);
     // Once a route splits traffic, a version it leaves out gets none.
     for (const n of nodes.values()) {
         if (n.versions.some((v) => v.weight !== undefined)) {
             n.versions.forEach((v) => { v.weight ??= 0; });
         }
     }
-    return { gateways: [...new Set(gatewayIds.values())], nodes: [...nodes.values()], edges };
+    return { gateways: [...new Set(gatewayIds.values())], nodes: [...nodes.values()], edges, externals };
+}
+
+/**
+ * Edges from each service that declared an external host (its ServiceEntry's annotation) to the
+ * host: through the egress gateway whose Gateway serves the host when there is one, authorized when
+ * no AuthorizationPolicy on that gateway names the host or one admits the caller's identity.
+ */
+function egressEdges(objects: Obj[], edges: MeshEdge[]): string[] {
+    const entries = objects.filter((o) => isKind(o, "networking.istio.io", "ServiceEntry") && o.spec?.location === "MESH_EXTERNAL");
+    const gateways = objects.filter((o) => isKind(o, "networking.istio.io", "Gateway"));
+    const policies = objects.filter((o) => isKind(o, "security.istio.io", "AuthorizationPolicy"));
+    const saOf = new Map<string, string>();
+    for (const w of objects.filter((o) => ["Deployment", "StatefulSet"].includes(o.kind))) {
+        const app = w.spec?.template?.metadata?.labels?.app;
+        if (app) {
+            saOf.set(`${ns(w)}/${app}`, w.spec?.template?.spec?.serviceAccountName ?? "default");
+        }
+    }
+    const externals = new Set<string>();
+    for (const se of entries) {
+        const callers = String(se.metadata?.annotations?.[EGRESS_CALLERS] ?? "").split(",").filter(Boolean);
+        const port = se.spec?.ports?.[0];
+        const protocol = String(port?.protocol ?? "").toLowerCase();
+        const originated = objects.some((o) => isKind(o, "networking.istio.io", "DestinationRule") && ns(o) === ns(se)
+            && (se.spec?.hosts ?? []).includes(o.spec?.host) && JSON.stringify(o.spec?.trafficPolicy ?? {}).includes("\"SIMPLE\""));
+        // Only hosts an app declared: other ServiceEntries (e.g. Kiali's) have no callers the picture knows.
+        for (const host of callers.length > 0 ? se.spec?.hosts ?? [] : []) {
+            externals.add(host);
+            const gw = gateways.find((g) => (g.spec?.servers ?? []).some((sv: Obj) => (sv.hosts ?? []).includes(host)));
+            const guard = gw && policies.filter((p) => ns(p) === ns(gw) && JSON.stringify(p.spec?.rules ?? []).includes(JSON.stringify(host)));
+            for (const caller of callers) {
+                const who = `cluster.local/ns/${ns(se)}/sa/${saOf.get(`${ns(se)}/${caller}`) ?? caller}`;
+                const authorized = !guard || guard.length === 0 || guard.some((p) => JSON.stringify(p.spec?.rules ?? []).includes(JSON.stringify(who)));
+                const via = gw ? `via ${String(Object.values(gw.spec?.selector ?? {})[0] ?? gw.metadata.name)} ` : "";
+                edges.push({
+                    from: `${ns(se)}/${caller}`, to: `external:${host}`, ports: [], authorized, mtls: !!gw,
+                    label: `${via}${protocol}:${port?.number ?? ""}`, external: { tls: protocol !== "http" || originated },
+                });
+            }
+        }
+    }
+    return [...externals].sort();
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -181,7 +236,7 @@ export function toDot(g: MeshGraph): string {
     const lines = [
         "digraph mesh {",
         "  rankdir=LR; fontname=\"Helvetica\"; node [fontname=\"Helvetica\" fontsize=11 shape=box style=\"rounded,filled\" fillcolor=\"#f5f7fa\" margin=\"0.25,0.08\"]; edge [fontname=\"Helvetica\" fontsize=9];",
-        "  label=\"edges: mTLS = STRICT mutual TLS, plaintext otherwise · ✓ an AuthorizationPolicy allows the caller · ✗ none does (red, dashed)\"; labelloc=b;",
+        "  label=\"edges: mTLS = STRICT mutual TLS, TLS = encrypted to an external host, plaintext otherwise · ✓ an AuthorizationPolicy allows the caller · ✗ none does (red, dashed)\"; labelloc=b;",
     ];
     for (const gw of g.gateways) {
         lines.push(`  ${q(`gateway:${gw}`)} [label=${q(`ingress gateway\n${gw}`)} shape=cds fillcolor="#dbe9ff"];`);
@@ -198,10 +253,15 @@ export function toDot(g: MeshGraph): string {
         }
         lines.push("  }");
     }
+    for (const host of g.externals) {
+        lines.push(`  ${q(`external:${host}`)} [label=${q(`external\n${host}`)} shape=note fillcolor="#fff4e0"];`);
+    }
     for (const e of g.edges) {
-        const marks = `${e.mtls ? "mTLS" : "plaintext"} ${e.authorized ? "✓" : "✗"}`;
+        const wire = e.external ? (e.external.tls ? "TLS" : "plaintext") : e.mtls ? "mTLS" : "plaintext";
+        const marks = `${wire} ${e.authorized ? "✓" : "✗"}`;
+        const secure = e.external ? e.external.tls : e.mtls;
         const label = [e.label, e.ports.length ? `:${e.ports.join(",")}` : "", marks].filter(Boolean).join(" ");
-        const style = e.authorized ? (e.mtls ? "color=\"#2b7a3d\"" : "color=\"#b8860b\"") : "color=\"#c0392b\" style=dashed";
+        const style = e.authorized ? (secure ? "color=\"#2b7a3d\"" : "color=\"#b8860b\"") : "color=\"#c0392b\" style=dashed";
         lines.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(label)} ${style}];`);
     }
     lines.push("}");

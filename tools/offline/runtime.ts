@@ -14,6 +14,7 @@ import * as os from "os";
 import { ConfigError } from "../../policy-pack/lib/errors";
 import { offlineKubeconfig, offlineMocks } from "./mocks";
 import { OFFLINE_FLAG } from "../../config";
+import { unknownKey } from "../../config/schema";
 
 /** The repository root: where Pulumi.yaml and index.ts live. */
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -63,6 +64,9 @@ function readYaml(file: string): unknown {
         throw new ConfigError(file, `is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
     }
 }
+
+/** Top-level keys of a Pulumi stack settings file (a misspelt `config:` would hide every value). */
+const STACK_FILE_KEYS: readonly string[] = ["config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"];
 
 /** Project-level config may wrap a value as `{ value: ... }` or declare `{ type, default }`. */
 function projectValue(v: unknown): unknown {
@@ -115,6 +119,11 @@ export function loadConfig(stack: string, configFile?: string, root = ROOT): { p
     const stackFile = readYaml(file) as { config?: Record<string, unknown> } | null;
     if (!stackFile || typeof stackFile !== "object" || (stackFile.config !== undefined && typeof stackFile.config !== "object")) {
         throw new ConfigError(file, 'must be a stack settings file with a "config:" map');
+    }
+    for (const k of Object.keys(stackFile)) {
+        if (!STACK_FILE_KEYS.includes(k)) {
+            throw new ConfigError(`${path.basename(file)}: ${k}`, `${unknownKey(k, STACK_FILE_KEYS)} (the top level of a stack settings file; the stack's values go under config:)`);
+        }
     }
     const values: Record<string, unknown> = {};
     const secretKeys: string[] = [];
