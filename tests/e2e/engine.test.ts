@@ -16,7 +16,8 @@ import { engineStack, EngineStack } from "../../tools/engine";
 import { Kube, kubectl } from "./support/kube";
 import { assertMatchesRender, id, liveObjects, providerObjects } from "./support/live";
 import { kubectlPath, localCluster } from "./support/peers";
-import { renderedStacks } from "./support/stacks";
+import { renderedStacks, ROOT } from "./support/stacks";
+import { policyConfigText } from "../../tools/policy-config";
 
 const STACK = "local";
 
@@ -137,15 +138,17 @@ describe("e2e: the real Pulumi engine deploys the local stack (Automation API, t
         }
     });
 
-    it("stops a preview and an up when a config change breaks a mandatory policy, naming it, and changes nothing", async function () {
+    it("stops a preview and an up when a config change breaks mandatory policies, naming them, and changes nothing", async function () {
         this.timeout(4 * 60_000);
-        // An mTLS exception the stack's pack config does not approve: peer-authentication-strict is mandatory.
+        // An mTLS exception the stack's pack config does not approve (peer-authentication-strict), and a pack config
+        // not regenerated for the new settings (pack-config-current): both mandatory.
         setConfig((c) => {
             const mesh = c["aks-istio-mesh:mesh"] as Record<string, unknown>;
-            mesh.mtlsExceptions = [{ namespace: "pets", selector: { app: "order-service" }, mode: "PERMISSIVE", reason: "e2e: an unapproved exception" }];
+            mesh.mtlsExceptions = [{ namespace: "pets", selector: { app: "order-service" }, reason: "e2e: an unapproved exception" }];
         });
         try {
-            await assert.rejects(preview(), (e: Error) => /peer-authentication-strict/.test(e.message) && /mandatory/.test(e.message));
+            await assert.rejects(preview(), (e: Error) => /peer-authentication-strict/.test(e.message) && /pack-config-current/.test(e.message)
+                && /npm run policy:config/.test(e.message) && /mandatory/.test(e.message));
             const before = providerObjects(kube, objects).map(id).sort();
             await assert.rejects(up(), (e: Error) => /peer-authentication-strict/.test(e.message));
             assert.deepStrictEqual(providerObjects(kube, objects).map(id).sort(), before, "the failed up changed the cluster");
@@ -157,16 +160,14 @@ describe("e2e: the real Pulumi engine deploys the local stack (Automation API, t
 
     it("runs the revision canary runbook (docs/upgrades.md) as real ups: prepare, canary, move one app, roll back, complete", async function () {
         this.timeout(10 * 60_000);
+        // Each step regenerates the pack config from the edited stack file, as `npm run policy:config` does.
         const packConfig = path.join(engine!.dir, "canary-policy.json");
-        const base = JSON.parse(fs.readFileSync(engine!.policy.policyPackConfigs[0], "utf8")) as Record<string, Record<string, unknown>>;
-        // What `npm run policy:config` writes for a stack running both revisions.
-        for (const rule of Object.values(base)) if ("allowedRevisions" in rule) rule.allowedRevisions = ["asm-1-29", "asm-1-30"];
-        fs.writeFileSync(packConfig, JSON.stringify(base));
         const step = async (mesh: Record<string, unknown>, apps: unknown[]) => {
             setConfig((c) => {
                 c["aks-istio-mesh:mesh"] = { ...(c["aks-istio-mesh:mesh"] as object), ...mesh };
                 c["aks-istio-mesh:apps"] = apps;
             });
+            fs.writeFileSync(packConfig, policyConfigText(STACK, ROOT, stackFile()));
             const r = await engine!.stack.up({ color: "never", policyPacks: engine!.policy.policyPacks, policyPackConfigs: [packConfig] });
             assert.strictEqual(r.summary.result, "succeeded");
         };
