@@ -11,7 +11,7 @@ import * as path from "path";
 import { parse, stringify } from "yaml";
 import * as auto from "@pulumi/pulumi/automation";
 import { KubeObject } from "../../policy-pack/rules";
-import { at, nameOf } from "../../policy-pack/rules/k8s";
+import { at, nameOf as maybeName } from "../../policy-pack/rules/k8s";
 import { engineStack, EngineStack } from "../../tools/engine";
 import { Kube, kubectl } from "./support/kube";
 import { assertMatchesRender } from "./support/live";
@@ -19,6 +19,8 @@ import { kubectlPath, localCluster } from "./support/peers";
 import { renderedStacks } from "./support/stacks";
 
 const STACK = "local";
+
+const nameOf = (o: KubeObject): string => maybeName(o) ?? "";
 
 type StackFile = { config: Record<string, unknown> } & Record<string, unknown>;
 
