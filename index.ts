@@ -151,6 +151,9 @@ const apps = config.apps.map((app) => new MeshApp(app.spec.name, {
         : config.cluster.systemPool.zones.length > 1,
     podSecurity,
     namespaceAnnotations,
+    // Values from the stack's encrypted config: secret in the state and in every output that carries them.
+    secretValues: Object.fromEntries(Object.entries(config.secrets.values[app.spec.name] ?? {}).map(([secret, keys]) =>
+        [secret, Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, pulumi.secret(v)]))])),
 }, kubernetes));
 
 const stackApps = config.apps.map((a) => a.spec);
@@ -194,27 +197,34 @@ const ingress = cluster.ingressGateways.length > 0 && servedApps.length > 0
     }, kubernetes)
     : undefined;
 
-export const resourceGroupName = cluster.resourceGroupName;
-export const clusterName = cluster.clusterName;
-export const clusterId = cluster.clusterId;
-export const revisions = cluster.revisions;
-export const ingressGateways = cluster.ingressGateways.map((g) => ({
+const resourceGroupName = cluster.resourceGroupName;
+const clusterName = cluster.clusterName;
+const clusterId = cluster.clusterId;
+const revisions = cluster.revisions;
+const ingressGateways = cluster.ingressGateways.map((g) => ({
     service: g.service,
     namespace: INGRESS_NAMESPACE,
     selector: g.selector,
 }));
 /** The add-on egress gateway apps route external hosts through: Service name, namespace, pod selector. */
-export const egressGateway = config.egressGateway;
-export const kubeconfig = pulumi.secret(cluster.kubeconfig);
-export const namespaces = apps.map((a) => a.namespace);
+const egressGateway = config.egressGateway;
+const kubeconfig = pulumi.secret(cluster.kubeconfig);
+const namespaces = apps.map((a) => a.namespace);
 /** Address of the ingress gateway's load balancer; point the app hosts' DNS records at it. */
-export const ingressAddress = ingress?.address;
+const ingressAddress = ingress?.address;
 /** Where each app is served; an app on host "*" answers on the gateway's address. */
-export const appUrls = pulumi.output(ingressAddress).apply((address) => Object.fromEntries(servedApps.map((a) =>
+const appUrls = pulumi.output(ingressAddress).apply((address) => Object.fromEntries(servedApps.map((a) =>
     [a.spec.name, `${config.ingress.tls ? "https" : "http"}://${a.host === "*" ? address : a.host}/`])));
 /** Azure Managed Grafana, with the workspace's managed Prometheus as a data source. */
-export const grafanaUrl = monitoring?.grafanaUrl;
+const grafanaUrl = monitoring?.grafanaUrl;
 /** PromQL endpoint of the Azure Monitor workspace (Entra ID auth). */
-export const prometheusQueryEndpoint = monitoring?.queryEndpoint;
+const prometheusQueryEndpoint = monitoring?.queryEndpoint;
 /** Run this, then open http://localhost:20001/kiali. */
-export const kialiPortForward = kiali?.portForwardCommand;
+const kialiPortForward = kiali?.portForwardCommand;
+
+/**
+ * The stack outputs: an output a stack's mode or features do not have (clusterId on a kubeconfig cluster,
+ * grafanaUrl without observability) is left out rather than exported undefined, which `pulumi up` warns about.
+ */
+const outputs: Record<string, unknown> = { resourceGroupName, clusterName, clusterId, revisions, ingressGateways, egressGateway, kubeconfig, namespaces, ingressAddress, appUrls, grafanaUrl, prometheusQueryEndpoint, kialiPortForward };
+export = Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined));

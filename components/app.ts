@@ -26,6 +26,11 @@ export interface MeshAppArgs {
     /** Spread highly available pods across availability zones (needs a zonal node pool). Default false. */
     readonly zoneSpread?: boolean;
     /**
+     * Values for the spec's password keys (secret name → key → value), e.g. from the stack's encrypted config;
+     * a key without one gets a generated random password. Stored only in Secrets, marked secret.
+     */
+    readonly secretValues?: Readonly<Record<string, Readonly<Record<string, pulumi.Input<string>>>>>;
+    /**
      * Pod Security Admission for the namespace: the level enforced, and the stricter level the API
      * server warns and audits against (so a pod that would fail it shows up before it is enforced).
      */
@@ -94,7 +99,8 @@ export class MeshApp extends pulumi.ComponentResource {
         for (const secret of spec.secrets ?? []) {
             const stringData: Record<string, pulumi.Input<string>> = { ...secret.literals };
             for (const [key, length] of Object.entries(secret.random ?? {})) {
-                stringData[key] = new random.RandomPassword(`${name}-${secret.name}-${key}`, { length, special: false }, { parent: this }).result;
+                stringData[key] = args.secretValues?.[secret.name]?.[key]
+                    ?? new random.RandomPassword(`${name}-${secret.name}-${key}`, { length, special: false }, { parent: this }).result;
             }
             secrets.push(new k8s.core.v1.Secret(`${name}-${secret.name}`, {
                 metadata: { name: secret.name, namespace },

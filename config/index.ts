@@ -13,6 +13,7 @@ import { GatewayMode, ingress, IngressConfig } from "./ingress";
 import { EgressGatewayInfo, egressGateway } from "../policy-pack/lib/aks";
 import { mesh, MeshConfig, MtlsException } from "./mesh";
 import { observability, ObservabilityConfig } from "./observability";
+import { resolveSecrets, SecretsConfig } from "./secrets";
 import { AZURE_REGIONS, regionName } from "./regions";
 import { closest, decodeText, describe, fail, key, parseWith, PROJECT, text, unknownKey } from "./schema";
 
@@ -26,6 +27,7 @@ export { podSecurityLevel } from "./mesh";
 export { EGRESS_POOL } from "./cluster";
 export type { EgressGatewayInfo } from "../policy-pack/lib/aks";
 export type { AlertsConfig, ObservabilityConfig } from "./observability";
+export type { SecretsConfig, SecretValues } from "./secrets";
 
 /** How the stack reaches its cluster: one it creates, an AKS cluster it looks up, or a kubeconfig. */
 export type ExistingCluster =
@@ -50,6 +52,7 @@ export interface StackConfig {
     readonly workloads: { readonly highAvailability: boolean };
     readonly ingress: IngressConfig;
     readonly observability: ObservabilityConfig;
+    readonly secrets: SecretsConfig;
     /**
      * The add-on egress gateway apps route external hosts through (`mesh.egressGateway`), as apps
      * address it: its name (the Service), namespace and pod label selector. Undefined without one.
@@ -59,7 +62,7 @@ export interface StackConfig {
     readonly warnings: readonly string[];
 }
 
-const TOP_LEVEL_KEYS = ["cluster", "mesh", "apps", "workloads", "ingress", "observability", "environment"] as const;
+const TOP_LEVEL_KEYS = ["cluster", "mesh", "apps", "workloads", "ingress", "observability", "environment", "secrets"] as const;
 
 /** A top-level value, with a list or map stored as text read as what it holds. */
 function decode(k: string, v: unknown): unknown {
@@ -297,6 +300,7 @@ export function parseStackConfig(stack: string, rawValues: Record<string, unknow
         workloads: { highAvailability: env.highAvailability },
         ingress: i,
         observability: o,
+        secrets: resolveSecrets(values[key("secrets")], apps),
         ...(m.egressGateway ? { egressGateway: egressGateway(m.egressGateway.name, m.egressGateway.namespace) } : {}),
         warnings,
     };

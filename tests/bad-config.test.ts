@@ -14,6 +14,7 @@ type Config = Record<string, any>;
 const CLUSTER = "aks-istio-mesh:cluster";
 const MESH = "aks-istio-mesh:mesh";
 const APPS = "aks-istio-mesh:apps";
+const SECRETS = "aks-istio-mesh:secrets";
 const ZERO = "/subscriptions/00000000-0000-0000-0000-000000000000";
 /** A one-service app of a team's own, for calls across apps. */
 const BOARD = {
@@ -322,6 +323,21 @@ const CORPUS: { what: string; edit: (c: Config) => void; key: string; says: RegE
         ]; },
         key: `${APPS}[1].egress[0].host`, says: /is already declared by app pets/,
     },
+    { what: "a secrets source it does not know", edit: (c) => { c[SECRETS] = { source: "vault" }; }, key: `${SECRETS}.source`, says: /"vault" is not allowed; allowed: generated, config/ },
+    {
+        what: "passwords from config with one missing",
+        edit: (c) => { c[SECRETS] = { source: "config" }; },
+        key: `${SECRETS}.values.pets.rabbitmq-credentials.password`, says: /is required with secrets\.source: config; set it with pulumi config set --secret --path 'aks-istio-mesh:secrets\.values\.pets\.rabbitmq-credentials\.password' <value>/,
+    },
+    { what: "a secret value for an app the stack does not run", edit: (c) => { c[SECRETS] = { values: { shop: { db: { password: "x" } } } }; }, key: `${SECRETS}.values.shop`, says: /"shop" is not an app of this stack; apps: pets, bookinfo/ },
+    { what: "a secret value for a secret the app does not have", edit: (c) => { c[SECRETS] = { values: { pets: { rabbit: { password: "x" } } } }; }, key: `${SECRETS}.values.pets.rabbit`, says: /its secrets with password keys: rabbitmq/ },
+    { what: "a secret value for a literal key", edit: (c) => { c[SECRETS] = { values: { pets: { "rabbitmq-credentials": { username: "x" } } } }; }, key: `${SECRETS}.values.pets.rabbitmq-credentials.username`, says: /is not a password key of secret rabbitmq-credentials; its password keys: password/ },
+    {
+        what: "a secret value that is not text, without echoing it",
+        edit: (c) => { c[SECRETS] = { values: { pets: { "rabbitmq-credentials": { password: 12345678 } } } }; },
+        key: `${SECRETS}.values.pets.rabbitmq-credentials.password`, says: /^(?!.*12345678).*must be text set with pulumi config set --secret/,
+    },
+    { what: "an empty secret value", edit: (c) => { c[SECRETS] = { values: { pets: { "rabbitmq-credentials": { password: "" } } } }; }, key: `${SECRETS}.values.pets.rabbitmq-credentials.password`, says: /must not be empty/ },
 ];
 
 describe("bad config corpus: exit 2, one line naming the key the user must change", () => {

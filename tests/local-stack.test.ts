@@ -1,7 +1,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import { REDACTED, ROOT } from "../tools/offline/runtime";
-import { kubeObjects, stackConfig, stackRun, variantRun } from "./helpers";
+import { parse } from "yaml";
+import { kubeObjects, ofType, stackConfig, stackRun, variantRun } from "./helpers";
 
 /** The local stack: the existing-cluster mode through a kubeconfig, for the local control plane. */
 describe("local stack (existing cluster through a kubeconfig)", () => {
@@ -33,6 +34,38 @@ describe("local stack (existing cluster through a kubeconfig)", () => {
         }
         assert.deepStrictEqual(run.outputs.revisions, ["asm-1-30"]);
         assert.deepStrictEqual(kubeObjects(run, "Namespace").map((n) => [n.metadata.name, n.metadata.labels["istio.io/rev"]]), [["pets", "asm-1-30"], ["bookinfo", "asm-1-30"]]);
+    });
+
+    it("takes the apps' passwords from its encrypted config, so the real engine needs no random provider", async () => {
+        const file = parse(fs.readFileSync(`${ROOT}/Pulumi.local.yaml`, "utf8")) as { encryptionsalt?: string; config: Record<string, any> };
+        assert.ok(file.encryptionsalt, "Pulumi.local.yaml carries its passphrase provider's salt, so creating the stack leaves the file as it is");
+        assert.ok(file.config["aks-istio-mesh:secrets"].values.pets["rabbitmq-credentials"].password.secure, "the broker password is stored as secure:");
+        const local = stackConfig("local");
+        assert.strictEqual(local.secrets.source, "config");
+        const run = await stackRun("local");
+        assert.deepStrictEqual(ofType(run, "random:index/randomPassword:RandomPassword").map((r) => r.name), []);
+        const broker = kubeObjects(run, "Secret").find((x) => x.metadata.name === "rabbitmq-credentials");
+        assert.ok(broker, "the broker's Secret exists");
+        assert.deepStrictEqual(Object.keys(broker.stringData).sort(), ["password", "username"]);
+        // dev keeps generated passwords: one RandomPassword per password key.
+        const dev = await stackRun("dev");
+        assert.deepStrictEqual(ofType(dev, "random:index/randomPassword:RandomPassword").map((r) => r.name), ["pets-rabbitmq-credentials-password"]);
+    });
+
+    it("uses a configured value instead of generating one, with source generated too (bring or rotate your own)", async () => {
+        const run = await variantRun("dev", (v) => { v["aks-istio-mesh:secrets"] = { values: { pets: { "rabbitmq-credentials": { password: "brought-by-the-team" } } } }; });
+        assert.deepStrictEqual(ofType(run, "random:index/randomPassword:RandomPassword").map((r) => r.name), []);
+        const broker = run.resources.find((r) => r.type === "kubernetes:core/v1:Secret" && r.name === "pets-rabbitmq-credentials");
+        assert.strictEqual(JSON.stringify(broker?.inputs).includes("brought-by-the-team"), false, "a configured password reaches resources.json only redacted");
+    });
+
+    it("exports no output that is undefined on any stack (pulumi up warns 'Undefined value ... will not show as a stack output')", async () => {
+        for (const stack of ["local", "dev", "prod"]) {
+            const run = await stackRun(stack);
+            assert.deepStrictEqual(Object.entries(run.outputs).filter(([, v]) => v === undefined).map(([k]) => k), [], `${stack}: undefined outputs`);
+        }
+        const local = await stackRun("local");
+        assert.deepStrictEqual(Object.keys(local.outputs).sort(), ["appUrls", "clusterName", "ingressAddress", "ingressGateways", "kubeconfig", "namespaces", "revisions"]);
     });
 
     it("lets the pack allow only the stack's revisions, as no ManagedCluster tells it", () => {

@@ -7,7 +7,7 @@ import { ConfigError } from "../policy-pack/lib/errors";
 import { SUPPORTED_REVISIONS } from "../policy-pack/lib/revisions";
 import { ROOT } from "../tools/offline/runtime";
 import { cacheRoot, classifyGoFailure, goBuildArgs, wrapperGoMod } from "../tools/upstream/build";
-import { findPin, istioctlForRevision, locate, Lookup, parseVersion, PINS, resolveTool, ToolPin, ToolUnavailableError } from "../tools/upstream";
+import { findPin, istioctlForRevision, locate, Lookup, parseVersion, PINS, probeVersion, resolveTool, ToolPin, ToolUnavailableError } from "../tools/upstream";
 import { compareVersions, stagingReplaces } from "../tools/upstream/pins";
 
 const pin = (name: string, version?: string): ToolPin => {
@@ -74,6 +74,19 @@ describe("upstream tools: pins", () => {
         assert.match(text, /github\.com\/atotto\/clipboard => github\.com\/tgummerer\/clipboard v0\.0\.0-/);
     });
 
+    it("builds the Kubernetes provider inside a copy of its module: the SDK replace, its generator, the version stamp", () => {
+        const p = pin("pulumi-resource-kubernetes");
+        assert.equal(p.version, "4.25.0");
+        assert.ok(p.versionOverGrpc, "a plugin reports its version over gRPC, not with a flag");
+        const recipe = p.build!;
+        assert.deepEqual(recipe.inModule?.replaces, [{ from: "github.com/pulumi/pulumi-kubernetes/sdk/v4", to: "github.com/pulumi/pulumi-kubernetes/sdk/v4", version: "v4.25.0" }]);
+        assert.deepEqual(recipe.inModule?.generate, { dir: "cmd/pulumi-resource-kubernetes", args: ["generate.go"], env: { VERSION: "4.25.0" } });
+        const args = goBuildArgs(recipe, "/out");
+        assert.equal(args[args.length - 1], "./cmd/pulumi-resource-kubernetes");
+        assert.equal(args[args.indexOf("-o") + 1], "/out/pulumi-resource-kubernetes");
+        assert.match(args[args.indexOf("-ldflags") + 1], /-X github\.com\/pulumi\/pulumi-kubernetes\/provider\/v4\/pkg\/version\.Version=4\.25\.0$/);
+    });
+
     it("finds the newest pin of a name when no version is given", () => {
         assert.equal(findPin("istioctl")?.version, "1.30.3");
         assert.ok(compareVersions("1.30.3", "1.29.10") > 0 && compareVersions("3.6.16", "3.6.2") > 0);
@@ -93,6 +106,18 @@ describe("upstream tools: version output", () => {
             assert.equal(parseVersion(output, pin(name).versionPattern), version);
         });
     }
+    it("refuses a plugin named by its variable that does not serve GetPluginInfo, in one line", () => {
+        const dir = fakeBinaries({ "pulumi-resource-kubernetes": "not a plugin" });
+        const binary = path.join(dir, "pulumi-resource-kubernetes");
+        try {
+            assert.throws(() => locate(pin("pulumi-resource-kubernetes"), {
+                env: { AKS_ISTIO_MESH_PULUMI_RESOURCE_KUBERNETES: binary }, probe: (b, p) => probeVersion(b, p), onPath: () => [], cached: () => undefined,
+            }), (e: Error) => e instanceof ConfigError && /does not run as a plugin answering GetPluginInfo/.test(e.message) && !e.message.includes("\n"));
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("does not take kubectl's Kustomize version for its own", () => {
         assert.equal(parseVersion("Kustomize Version: v5.7.1", pin("kubectl").versionPattern), undefined);
     });

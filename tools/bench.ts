@@ -9,7 +9,9 @@
  * preview) of each stack (≤ 3× the floor) and of all stacks in one run (≤ 4×); where the prod preview's
  * time goes, from a V8 CPU profile of it; synthetic meshes of 100, 200 and 400 services (400 ≤ 4.5× the
  * 100 case and ≤ 10 s); `npm test` by step (≤ 90 s in all); warm resolution of the upstream tools (≤ 5 s)
- * and their stamped cold builds (≤ 45 min in all).
+ * and their stamped cold builds (≤ 45 min in all); the real engine on the local stack (`up` from empty, a
+ * no-change preview, `destroy`, onto a local control plane it starts and stops) beside that stack's offline
+ * preview, which --skip-engine leaves out.
  * --json prints { "cases": [ { "name", "services", "ms", "budgetMs", "ratio" } ], "baselineMs", "breakdown" }.
  */
 import { spawnSync } from "child_process";
@@ -18,6 +20,7 @@ import * as os from "os";
 import * as path from "path";
 import { stringify } from "yaml";
 import { ConfigError } from "../policy-pack/lib/errors";
+import { benchLocalStack } from "./engine";
 import { loadConfig, ROOT, stackNames } from "./offline/runtime";
 
 interface Case {
@@ -199,14 +202,15 @@ function profileBreakdown(stack: string, wallMs: number): string[] {
 
 // ---------------------------------------------------------------------------------------------------------
 
-const OPTIONS = ["--json", "--skip-tests", "--runs"];
+const OPTIONS = ["--json", "--skip-tests", "--skip-engine", "--runs"];
 
-function parseArgs(argv: string[]): { json: boolean; skipTests: boolean; runs: number } {
-    const opts = { json: false, skipTests: false, runs: 3 };
+function parseArgs(argv: string[]): { json: boolean; skipTests: boolean; skipEngine: boolean; runs: number } {
+    const opts = { json: false, skipTests: false, skipEngine: false, runs: 3 };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--json") opts.json = true;
         else if (a === "--skip-tests") opts.skipTests = true;
+        else if (a === "--skip-engine") opts.skipEngine = true;
         else if (a === "--runs") {
             const n = Number(argv[++i]);
             if (!Number.isInteger(n) || n < 1) throw new ConfigError("--runs", `needs a whole number of runs of at least 1, not ${argv[i] ?? "nothing"}`);
@@ -219,7 +223,7 @@ function parseArgs(argv: string[]): { json: boolean; skipTests: boolean; runs: n
     return opts;
 }
 
-function main(): void {
+async function main(): Promise<void> {
     let opts: ReturnType<typeof parseArgs>;
     try {
         opts = parseArgs(process.argv.slice(2));
@@ -265,6 +269,16 @@ function main(): void {
         cases.push(...steps, { name: "npm test", ms: steps.reduce((s, c) => s + c.ms, 0), budgetMs: 90_000 });
     }
     cases.push(...toolCases());
+    if (!opts.skipEngine) {
+        // The real engine on the local stack, beside the offline preview of the same stack (in the previews above).
+        const e = await benchLocalStack();
+        cases.push(
+            { name: "cluster:local start", ms: e.clusterStartMs },
+            { name: `engine up local (${e.resources} created)`, ms: e.upMs },
+            { name: "engine preview, no change", ms: e.previewMs },
+            { name: "engine destroy local", ms: e.destroyMs },
+        );
+    }
     if (opts.json) {
         console.log(JSON.stringify({ cases: cases.map(({ name, services, ms, budgetMs, ratio }) => ({ name, services, ms, budgetMs, ratio })), baselineMs, breakdown: profile }, null, 2));
         return;
@@ -279,4 +293,7 @@ function main(): void {
     console.log(profile.join("\n"));
 }
 
-main();
+main().catch((e: Error) => {
+    console.error(`error: ${e.message.split("\n")[0]}`);
+    process.exit(1);
+});

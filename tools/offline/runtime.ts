@@ -86,6 +86,23 @@ function projectValue(v: unknown): unknown {
 }
 
 /**
+ * A stack-file value with every `secure:` value in it (top level or nested, as `pulumi config set --secret
+ * --path` writes) replaced by the placeholder; `secure` when there was one, which makes the whole key secret.
+ */
+function withoutSecure(v: unknown): { value: unknown; secure: boolean } {
+    if (Array.isArray(v)) {
+        const items = v.map(withoutSecure);
+        return { value: items.map((i) => i.value), secure: items.some((i) => i.secure) };
+    }
+    if (v && typeof v === "object") {
+        if ("secure" in v) return { value: SECRET_PLACEHOLDER, secure: true };
+        const entries = Object.entries(v).map(([k, x]) => [k, withoutSecure(x)] as const);
+        return { value: Object.fromEntries(entries.map(([k, x]) => [k, x.value])), secure: entries.some(([, x]) => x.secure) };
+    }
+    return { value: v, secure: false };
+}
+
+/**
  * The config the CLI would hand the program: Pulumi.yaml's project config overlaid by the stack
  * file. Keys without a namespace get the project's. `secure:` values become a placeholder.
  */
@@ -118,8 +135,8 @@ export function loadConfig(stack: string, configFile?: string, root = ROOT): { p
         }
     }
     for (const [k, v] of Object.entries(stackFile.config ?? {})) {
-        const secure = v && typeof v === "object" && "secure" in (v as object);
-        values[qualify(k)] = secure ? SECRET_PLACEHOLDER : v;
+        const { value, secure } = withoutSecure(v);
+        values[qualify(k)] = value;
         if (secure) {
             secretKeys.push(qualify(k));
         }

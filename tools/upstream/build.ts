@@ -136,7 +136,7 @@ function goEnvFor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     return { ...env, GOTOOLCHAIN: "local", CGO_ENABLED: "0", GOFLAGS: "" };
 }
 
-function runGo(args: string[], cwd: string, env: NodeJS.ProcessEnv, logFile: string, onTick: (seconds: number) => void): Promise<{ status: number | null; output: string }> {
+function runGo(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, logFile: string, onTick: (seconds: number) => void): Promise<{ status: number | null; output: string }> {
     return new Promise((resolve) => {
         const log = fs.openSync(logFile, "a");
         fs.writeSync(log, `$ go ${args.join(" ")}\n`);
@@ -164,6 +164,57 @@ function failure(tool: string, output: string, logFile: string, proxy: string): 
     return new ToolBuildError(tool, f.line, logFile);
 }
 
+type Tick = (seconds: number) => void;
+
+async function downloadModule(recipe: BuildRecipe, src: string, env: NodeJS.ProcessEnv, logFile: string, tick: Tick, proxy: string, label: string): Promise<{ GoMod: string; Dir: string }> {
+    const dl = await runGo(["mod", "download", "-json", `${recipe.module}@${recipe.moduleVersion}`], src, env, logFile, tick);
+    const info = dl.status === 0 ? JSON.parse(dl.output) as { GoMod?: string; Dir?: string } : undefined;
+    if (!info?.GoMod || !info.Dir) throw failure(label, dl.output, logFile, proxy);
+    return { GoMod: info.GoMod, Dir: info.Dir };
+}
+
+/** A generated wrapper go.mod in `src` requiring the module; returns the directory to build in. */
+async function wrapperModule(recipe: BuildRecipe, src: string, env: NodeJS.ProcessEnv, logFile: string, tick: Tick, proxy: string, label: string): Promise<string> {
+    let replaces = [...(recipe.replaces ?? [])];
+    if (recipe.replacesFromGoMod) {
+        const info = await downloadModule(recipe, src, env, logFile, tick, proxy, label);
+        replaces = [...replaces, ...recipe.replacesFromGoMod(fs.readFileSync(info.GoMod, "utf8"))];
+    }
+    fs.writeFileSync(path.join(src, "go.mod"), wrapperGoMod(recipe, replaces));
+    return src;
+}
+
+/**
+ * A writable copy of the module (the module cache is read-only) under `src/module`, its replaces set and its
+ * generator run; returns the directory to build in.
+ */
+async function moduleCopy(recipe: BuildRecipe, inModule: NonNullable<BuildRecipe["inModule"]>, src: string, env: NodeJS.ProcessEnv, logFile: string, tick: Tick, proxy: string, label: string): Promise<string> {
+    const info = await downloadModule(recipe, src, env, logFile, tick, proxy, label);
+    const dir = path.join(src, "module");
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.cpSync(info.Dir, dir, { recursive: true });
+    makeWritable(dir);
+    const steps: { args: string[]; cwd: string; env: NodeJS.ProcessEnv }[] = inModule.replaces.map((r) => ({
+        args: ["mod", "edit", "-replace", `${r.from}=${r.to}@${r.version}`], cwd: dir, env,
+    }));
+    if (inModule.generate) {
+        steps.push({ args: ["run", ...inModule.generate.args], cwd: path.join(dir, inModule.generate.dir), env: { ...env, ...inModule.generate.env } });
+    }
+    for (const step of steps) {
+        const r = await runGo(step.args, step.cwd, step.env, logFile, tick);
+        if (r.status !== 0) throw failure(label, r.output, logFile, proxy);
+    }
+    return dir;
+}
+
+function makeWritable(dir: string): void {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+        const file = path.join(entry.parentPath, entry.name);
+        fs.chmodSync(file, entry.isDirectory() ? 0o755 : 0o644);
+    }
+    fs.chmodSync(dir, 0o755);
+}
+
 /**
  * Builds every binary of a recipe and installs each into the tool cache with its stamp. `pins` are the pins
  * sharing the recipe (the Kubernetes binaries build together). Returns the build's wall seconds.
@@ -180,15 +231,10 @@ export async function buildUnit(recipe: BuildRecipe, pins: readonly ToolPin[], r
     log(`${label} ${pins[0].version}: building from ${recipe.module}@${recipe.moduleVersion} with ${go.version} (log: ${logFile})`);
     const tick = (s: number) => log(`${label}: still building, ${s} s`);
 
-    let replaces = [...(recipe.replaces ?? [])];
-    if (recipe.replacesFromGoMod) {
-        const dl = await runGo(["mod", "download", "-json", `${recipe.module}@${recipe.moduleVersion}`], src, env, logFile, tick);
-        const info = dl.status === 0 ? JSON.parse(dl.output) as { GoMod?: string } : undefined;
-        if (!info?.GoMod) throw failure(label, dl.output, logFile, go.GOPROXY);
-        replaces = [...replaces, ...recipe.replacesFromGoMod(fs.readFileSync(info.GoMod, "utf8"))];
-    }
-    fs.writeFileSync(path.join(src, "go.mod"), wrapperGoMod(recipe, replaces));
-    const built = await runGo(goBuildArgs(recipe, outDir), src, env, logFile, tick);
+    const workDir = recipe.inModule
+        ? await moduleCopy(recipe, recipe.inModule, src, env, logFile, tick, go.GOPROXY, label)
+        : await wrapperModule(recipe, src, env, logFile, tick, go.GOPROXY, label);
+    const built = await runGo(goBuildArgs(recipe, outDir), workDir, env, logFile, tick);
     if (built.status !== 0) throw failure(label, built.output, logFile, go.GOPROXY);
     const seconds = Math.round((Date.now() - started) / 1000);
 

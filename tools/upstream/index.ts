@@ -63,8 +63,34 @@ export class ToolUnavailableError extends Error {
     }
 }
 
+/**
+ * Starts a Pulumi plugin the way the engine does, reads the port it prints, asks GetPluginInfo and stops it;
+ * run in a child Node so the probe stays synchronous like a version command.
+ */
+const PLUGIN_INFO = `
+const [binary, grpcPath, rpcPath, emptyPath] = process.argv.slice(1);
+const grpc = require(grpcPath), rpc = require(rpcPath), { Empty } = require(emptyPath);
+const child = require("child_process").spawn(binary, [], { stdio: ["ignore", "pipe", "ignore"] });
+const done = (code) => { child.kill(); process.exit(code); };
+child.on("exit", () => process.exit(1));
+child.stdout.once("data", (d) => {
+    const client = new rpc.ResourceProviderClient("127.0.0.1:" + String(d).trim(), grpc.credentials.createInsecure());
+    client.getPluginInfo(new Empty(), (err, info) => { if (!err) console.log(info.getVersion()); done(err ? 1 : 0); });
+});`;
+
+function pluginVersionOutput(binary: string, env: NodeJS.ProcessEnv): { status: number | null; output: string } {
+    const modules = ["@grpc/grpc-js", "@pulumi/pulumi/proto/provider_grpc_pb", "google-protobuf/google/protobuf/empty_pb"]
+        .map((m) => require.resolve(m, { paths: [path.join(__dirname, "..", ".."), path.dirname(require.resolve("@pulumi/pulumi"))] }));
+    const r = spawnSync(process.execPath, ["-e", PLUGIN_INFO, binary, ...modules], { env, encoding: "utf8", timeout: 20_000 });
+    return { status: r.error ? null : r.status, output: r.stdout ?? "" };
+}
+
 /** Runs a binary's version command; the captured version, or undefined when it does not run or match. */
-export function probeVersion(binary: string, pin: Pick<ToolPin, "versionArgs" | "versionPattern">, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function probeVersion(binary: string, pin: Pick<ToolPin, "versionArgs" | "versionPattern" | "versionOverGrpc">, env: NodeJS.ProcessEnv = process.env): string | undefined {
+    if (pin.versionOverGrpc) {
+        const p = pluginVersionOutput(binary, env);
+        return p.status === 0 ? parseVersion(p.output, pin.versionPattern) : undefined;
+    }
     const r = spawnSync(binary, [...pin.versionArgs], { env, encoding: "utf8", timeout: 10_000 });
     if (r.error || r.status !== 0) return undefined;
     return parseVersion(`${r.stdout}\n${r.stderr}`, pin.versionPattern);
@@ -108,7 +134,8 @@ export function locate(pin: ToolPin, lookup: Lookup): Omit<ResolvedTool, "second
     const named = lookup.env[pin.envVar];
     if (named) {
         const version = lookup.probe(named, pin);
-        if (!version) throw new ConfigError(pin.envVar, `${named} does not run "${pin.name} ${pin.versionArgs.join(" ")}"; name a ${pin.name} ${pin.version} binary or unset it`);
+        const how = pin.versionOverGrpc ? "as a plugin answering GetPluginInfo" : `"${pin.name} ${pin.versionArgs.join(" ")}"`;
+        if (!version) throw new ConfigError(pin.envVar, `${named} does not run ${how}; name a ${pin.name} ${pin.version} binary or unset it`);
         if (!sameMinor(version, pin.version)) throw new ConfigError(pin.envVar, `${named} is ${pin.name} ${version}; ${pin.version} (or another ${pin.version.split(".").slice(0, 2).join(".")} patch) is needed`);
         return { name: pin.name, version, path: path.resolve(named), source: "env", revision: pin.revision };
     }

@@ -38,6 +38,16 @@ export interface BuildRecipe {
     readonly diskGb: number;
     /** Why the build deviates from the upstream release, when it does; shown in docs and --json. */
     readonly note?: string;
+    /**
+     * Build inside a writable copy of the module itself instead of a wrapper: for a module whose main package
+     * embeds files its own generator writes (the zip on the proxy lacks them). `packages` are then relative.
+     */
+    readonly inModule?: {
+        /** Replaces set with `go mod edit` in the copy (a relative path to a sibling module → its published version). */
+        readonly replaces: readonly Replace[];
+        /** A `go run` step before the build: its directory in the module, arguments and environment. */
+        readonly generate?: { readonly dir: string; readonly args: readonly string[]; readonly env: Readonly<Record<string, string>> };
+    };
 }
 
 /** One pinned tool. */
@@ -51,6 +61,11 @@ export interface ToolPin {
     /** Arguments that make the binary print its version, and the pattern that captures it. */
     readonly versionArgs: readonly string[];
     readonly versionPattern: RegExp;
+    /**
+     * A Pulumi plugin has no version flag: it reports its version only over gRPC (GetPluginInfo), so the
+     * version is read by starting it and asking, instead of running `versionArgs`.
+     */
+    readonly versionOverGrpc?: boolean;
     /** The AKS revision this tool judges (istioctl only). */
     readonly revision?: string;
     /** How to build it; absent when it cannot be built here (see `unavailable`). */
@@ -60,6 +75,12 @@ export interface ToolPin {
     /** Another pin's version that stands in when this one is unavailable, and why that is acceptable. */
     readonly substitute?: { readonly version: string; readonly reason: string };
 }
+
+/**
+ * The Kubernetes provider plugin the real-engine tier runs: the newest release the module proxy serves, not the
+ * 4.34.2 the SDK in package.json asks for (docs/real-peers.md names what differs).
+ */
+export const KUBERNETES_PROVIDER_VERSION = "4.25.0";
 
 /** Kubernetes minor of the stacks (Pulumi.<stack>.yaml kubernetesVersion 1.34) and its patch. */
 export const KUBERNETES_VERSION = "1.34.4";
@@ -231,14 +252,28 @@ export const PINS: readonly ToolPin[] = [
     },
     {
         name: "pulumi-resource-kubernetes",
-        version: "4.34.2",
+        version: KUBERNETES_PROVIDER_VERSION,
         envVar: "AKS_ISTIO_MESH_PULUMI_RESOURCE_KUBERNETES",
-        versionArgs: ["-version"],
+        versionArgs: [],
         versionPattern: /(\d+\.\d+\.\d+)/,
-        unavailable: "github.com/pulumi/pulumi-kubernetes@v4.34.2+incompatible: reading "
-            + `https://proxy.golang.org/github.com/pulumi/pulumi-kubernetes/@v/v4.34.2+incompatible.info: ${PROXY_403}`
-            + " (the only served provider/v4 version, v4.0.0-20260115033456-f47bc2d6f199, is a January commit built"
-            + " against pulumi v3.215.0, not the 4.34.2 release)",
+        versionOverGrpc: true,
+        build: {
+            unit: `pulumi-resource-kubernetes-${KUBERNETES_PROVIDER_VERSION}`,
+            module: "github.com/pulumi/pulumi-kubernetes/provider/v4",
+            // The one provider/v4 version the proxy serves: the commit tagged v4.25.0 (2026-01-14).
+            moduleVersion: "v4.0.0-20260115033456-f47bc2d6f199",
+            packages: { "pulumi-resource-kubernetes": "./cmd/pulumi-resource-kubernetes" },
+            inModule: {
+                // go.mod points the SDK at ../sdk (the monorepo); its v4.25.0 release is served and differs only in version stamps.
+                replaces: [{ from: "github.com/pulumi/pulumi-kubernetes/sdk/v4", to: "github.com/pulumi/pulumi-kubernetes/sdk/v4", version: "v4.25.0" }],
+                // The release build's step that writes the embedded schema and Terraform mapping from the checked-in JSON.
+                generate: { dir: "cmd/pulumi-resource-kubernetes", args: ["generate.go"], env: { VERSION: KUBERNETES_PROVIDER_VERSION } },
+            },
+            ldflags: [`-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${KUBERNETES_PROVIDER_VERSION}`],
+            diskGb: 4,
+            note: "@pulumi/kubernetes 4.34.2 asks for plugin 4.34.2, which the proxy does not serve (github.com/pulumi/pulumi-kubernetes"
+                + `@v4.34.2+incompatible: 403); ${KUBERNETES_PROVIDER_VERSION}, the newest release it serves, runs as an ambient plugin`,
+        },
     },
     {
         name: "pulumi-resource-random",

@@ -75,7 +75,8 @@ export async function preparePeers(): Promise<void> {
     for (const revision of await revisionsUnderTest()) {
         await istioctlFor(revision);
     }
-    for (const name of COMPONENTS) {
+    // The control plane, then the real engine's CLI and Kubernetes provider (tools/engine.ts resolves them without building).
+    for (const name of [...COMPONENTS, "pulumi", "pulumi-resource-kubernetes"]) {
         await resolveTool(name, { log }).catch((e: Error) => { throw peerError(`cannot resolve ${name}: ${e.message}`); });
     }
     await kubectlPath();
