@@ -321,10 +321,8 @@ describe("an open app model", () => {
                 const violations = evaluate(objects as KubeObject[], { policies: policyFile(stack), egressGateways: [gateway] });
                 assert.deepStrictEqual(violations.filter((v) => v.enforcement === "mandatory"), []);
                 // A pack not told of the gateway (the add-on creates it, not the stack) finds nothing for these to bind.
-                const untoldPolicies = Object.fromEntries(Object.entries(policyFile(stack)).map(([k, c]) => {
-                    const { egressGateways: _told, ...rest } = c as Record<string, unknown>;
-                    return [k, rest];
-                })) as Record<string, PolicyConfigInput>;
+                const untoldPolicies = Object.fromEntries(Object.entries(policyFile(stack)).map(([k, c]) =>
+                    [k, Object.fromEntries(Object.entries(c as Record<string, unknown>).filter(([setting]) => setting !== "egressGateways"))])) as Record<string, PolicyConfigInput>;
                 const untold = evaluate(objects as KubeObject[], { policies: untoldPolicies }).filter((v) => v.enforcement === "mandatory");
                 assert.deepStrictEqual([...new Set(untold.map((v) => v.policy))].sort(), ["gateway-selector", "virtual-service-references"]);
                 const edges = meshGraph(objects).edges.filter((e) => e.to.startsWith("external:"));

@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import { ConfigError } from "../lib/errors";
-import { ADDON_NAMESPACES, AKS_ADDON_NAMESPACES, EGRESS_NAMESPACE, INGRESS_GATEWAYS, INGRESS_NAMESPACE, KUBERNETES_NAMESPACES, PROXY_REDIRECTIONS, ROOT_NAMESPACE } from "../lib/aks";
+import { ADDON_NAMESPACES, AKS_ADDON_NAMESPACES, EGRESS_NAMESPACE, INGRESS_GATEWAYS, KUBERNETES_NAMESPACES, PROXY_REDIRECTIONS, ROOT_NAMESPACE } from "../lib/aks";
 import { SUPPORTED_REVISIONS } from "../lib/revisions";
 import { EnforcementLevel } from "./types";
 
