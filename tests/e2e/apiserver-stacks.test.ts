@@ -7,6 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { KubeObject } from "../../policy-pack/rules";
+import { EGRESS_NAMESPACE } from "../../policy-pack/lib/aks";
 import { toYaml, withTempDir } from "./support/istioctl";
 import { dryRunApply, ensureNamespaces } from "./support/kube";
 import { kubectlPath, localCluster } from "./support/peers";
@@ -21,6 +22,11 @@ export const NOT_EMULATED: readonly { apiVersion: string; kind: string; reason: 
         apiVersion: "secrets-store.csi.x-k8s.io/v1",
         kind: "SecretProviderClass",
         reason: "the AKS Key Vault secrets provider add-on installs this CRD; the local control plane emulates the Istio add-on only",
+    },
+    {
+        apiVersion: "egressgateway.kubernetes.azure.com/v1alpha1",
+        kind: "StaticGatewayConfiguration",
+        reason: "AKS's Static Egress Gateway feature installs this CRD; the local control plane emulates the Istio add-on only",
     },
 ];
 
@@ -38,7 +44,9 @@ describe("e2e: the API server accepts every rendered object", function () {
             assert.ok(s, `stack ${name} was not rendered`);
             const cluster = await localCluster();
             const kube = { kubectl: await kubectlPath(), kubeconfig: cluster.kubeconfig };
-            ensureNamespaces(kube, namespacesOf(s.objects));
+            // The add-on creates its egress gateway's namespace with the gateway; objects the stack puts there need it.
+            const addOnNamespaces = s.objects.some((o) => o.metadata?.namespace === EGRESS_NAMESPACE) ? [EGRESS_NAMESPACE] : [];
+            ensureNamespaces(kube, [...namespacesOf(s.objects), ...addOnNamespaces]);
             const objects = s.objects.filter(emulated);
             const r = withTempDir((dir) => {
                 const file = path.join(dir, "manifests.yaml");
