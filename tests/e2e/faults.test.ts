@@ -33,6 +33,13 @@ function cliPids(): number[] {
     return r.stdout.split("\n").map((l) => l.trim().split(/\s+/)).filter(([, comm]) => comm === "pulumi").map(([pid]) => Number(pid));
 }
 
+/** Every process below `pid` (the CLI's plugins: the provider, the policy pack), children first. */
+function descendants(pid: number): number[] {
+    const r = spawnSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" });
+    const children = r.stdout.split("\n").map((l) => Number(l.trim())).filter((p) => p > 0);
+    return children.flatMap((c) => [...descendants(c), c]);
+}
+
 async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!check()) {
@@ -98,17 +105,28 @@ describe("e2e: faults under the real engine (interrupted updates, drift, concurr
         await engine!.stack.destroy({ color: "never" });
         let created = 0;
         let killed = 0;
+        const orphans: number[] = [];
         const dying = up({
             onEvent: (e) => {
                 if (e.resOutputsEvent?.metadata.op === "create" && ++created === 10) {
                     for (const pid of cliPids()) {
+                        // Its plugins outlive a killed CLI (the pack would keep serving): the test stops them too.
+                        orphans.push(...descendants(pid));
                         process.kill(pid, "SIGKILL");
                         killed++;
                     }
                 }
             },
         });
-        await assert.rejects(dying);
+        await assert.rejects(dying).finally(() => {
+            for (const pid of orphans) {
+                try {
+                    process.kill(pid, "SIGKILL");
+                } catch {
+                    // Already gone with the CLI.
+                }
+            }
+        });
         assert.ok(killed > 0, "the CLI was found and killed");
         process.stderr.write(`      [faults] SIGKILL after ${created} creates\n`);
         // The runbook: clear what the killed update left (its lock, its pending creates), then up again.
