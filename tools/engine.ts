@@ -11,7 +11,7 @@ import * as path from "path";
 import * as auto from "@pulumi/pulumi/automation";
 import { ConfigError } from "../policy-pack/lib/errors";
 import { startLocalCluster, stopLocalCluster } from "./cluster";
-import { ROOT } from "./offline/runtime";
+import { forgetProgramModules, ROOT } from "./offline/runtime";
 import { resolveTool } from "./upstream";
 
 /** Ports of the bench's control plane: apart from cluster:local's 36000 and the e2e tier's 38000. */
@@ -68,8 +68,7 @@ function policyLauncher(dir: string): string {
  */
 function program(env: Record<string, string>): auto.PulumiFn {
     return async () => {
-        const own = (id: string) => id.startsWith(ROOT + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`);
-        for (const id of Object.keys(require.cache).filter(own)) delete require.cache[id];
+        forgetProgramModules(ROOT);
         const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
         Object.assign(process.env, env);
         try {

@@ -19,6 +19,20 @@ import { PROGRAM_DIR, ROOT } from "../root";
 
 export { ROOT };
 
+/**
+ * Drops the program's modules (index.ts, config/, components/) from the require cache, so the next require
+ * evaluates the program afresh. The tools, the tests and the pack stay loaded: they are shared, pure, or hold
+ * registries, and a second copy would bring, e.g., a second ConfigError class.
+ */
+export function forgetProgramModules(root = ROOT): void {
+    const kept = ["node_modules", "tools", "tests", "policy-pack"].map((d) => `${path.sep}${d}${path.sep}`);
+    for (const id of Object.keys(require.cache)) {
+        if (id.startsWith(root + path.sep) && !kept.some((k) => id.includes(k))) {
+            delete require.cache[id];
+        }
+    }
+}
+
 /** The project's stacks: one per Pulumi.<stack>.yaml, so a stack file added is a stack. */
 export function stackNames(root = ROOT): string[] {
     return fs.readdirSync(root).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => !!s).sort();
@@ -258,13 +272,7 @@ export async function runProgram(opts: { stack: string; configFile?: string; val
     const userKubeconfig = process.env.KUBECONFIG;
     process.env.KUBECONFIG = standInKubeconfig();
 
-    for (const id of Object.keys(require.cache)) {
-        if (id.startsWith(root + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}tools${path.sep}`) && !id.includes(`${path.sep}tests${path.sep}`)
-            // The pack's modules are pure and shared with the tools: a second copy would bring a second ConfigError class.
-            && !id.includes(`${path.sep}policy-pack${path.sep}`)) {
-            delete require.cache[id];
-        }
-    }
+    forgetProgramModules(root);
     // Tells the program it runs offline (example values allowed); `asRealEngine` lets tests see what a real run refuses.
     // Required after the purge, so the program finds this copy of config/ loaded rather than loading it twice.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
